@@ -1,0 +1,3 @@
+from templating.cli import main
+
+main()

@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+
+class TemplateSyntaxError(Exception):
+    """A Handlebars syntax error at a 1-based line and column of the part's source."""
+
+    def __init__(self, line: int, column: int, message: str, offset: int = 0) -> None:
+        super().__init__(f"{line}:{column}: {message}")
+        self.line = line
+        self.column = column
+        self.message = message
+        self.offset = offset
