@@ -65,3 +65,9 @@ ORPHAN_FIXTURE = rule("L109", W, "fixture has no template")
 NO_FIXTURE = rule("L110", I, "template has no fixture")
 
 SYNTAX_ERROR = rule("P101", E, "Handlebars syntax error")
+
+# Appended by the loader/CLI work: more loading codes, and the X1xx family (internal errors: a bug in ses2mt, caught
+# and reported for one template or file so that the rest of the batch still runs).
+FOLDER_WITHOUT_HTML = rule("L111", E, "folder has subject.hbs or text.hbs but no html.hbs")
+UNKNOWN_KEY = rule("L112", W, "unknown key in a template object (a misspelt part is silently lost)")
+INTERNAL_ERROR = rule("X101", E, "internal error in ses2mt (please report); the rest of the batch still ran")
