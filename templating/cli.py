@@ -1,0 +1,37 @@
+"""The `ses2mt` command line: a click group; each command lives in templating/commands/<name>.py."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from templating import __version__
+from templating.commands import check
+
+
+class Ses2mtGroup(click.Group):
+    """A group that turns any unexpected exception into one clear line and exit status 1: no traceback for users."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except BrokenPipeError:
+            sys.stderr.close()  # the reader went away (e.g. `| head`): stop quietly
+            ctx.exit(1)
+        except Exception as exc:
+            message = f"internal error (a bug in ses2mt; please report it): {type(exc).__name__}: {exc}"
+            raise click.ClickException(message) from None
+
+
+@click.group(cls=Ses2mtGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="ses2mt")
+def main() -> None:
+    """ses2mt: move Amazon SES email templates to Mailtrap, exactly."""
+
+
+# Commands: one module each under templating/commands/, registered here with one line each.
+main.add_command(check.check)

@@ -1,0 +1,109 @@
+"""`ses2mt check SRC`: load the templates, run every rule, print the findings as text or JSON, exit 0 or 1."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+
+import click
+
+from templating import diagnostics
+from templating.catalogue import finding
+from templating.loaders import load
+from templating.model import Finding, LoadResult, Template
+from templating.progress import progress_bar
+
+CODES_HELP = "Comma-separated codes or prefixes (L101, C1, ALL); see docs/rules.md."
+
+
+def rules_module() -> ModuleType | None:
+    """templating.rules, or None while it does not exist yet (then only load findings are reported)."""
+    try:
+        return importlib.import_module("templating.rules")
+    except ModuleNotFoundError as exc:
+        if exc.name == "templating.rules":
+            return None
+        raise
+
+
+def _accepts_progress(function: Callable[..., object]) -> bool:
+    try:
+        return "progress" in inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def run_rules(result: LoadResult, advance: Callable[[], None]) -> list[Finding]:
+    """All findings for the set (load findings included). A bug in the rules never ends the run: the set is checked
+    again one template at a time, and each template whose check fails gets an X101 finding instead."""
+    try:
+        rules = rules_module()
+    except Exception as exc:
+        return [*result.findings, finding("X101", f"the rules could not be imported: {_describe(exc)}", Path("."))]
+    if rules is None or not hasattr(rules, "check"):
+        return list(result.findings)
+    try:
+        if _accepts_progress(rules.check):
+            return list(rules.check(result, progress=lambda _template: advance()))
+        return list(rules.check(result))
+    except Exception as exc:
+        failure = finding("X101", f"checking the whole set failed: {_describe(exc)}", Path("."))
+        return [*result.findings, failure, *_check_one_by_one(rules, result.templates)]
+
+
+def _check_one_by_one(rules: ModuleType, templates: list[Template]) -> list[Finding]:
+    findings: list[Finding] = []
+    for template in templates:
+        try:
+            findings.extend(rules.check_template(template))
+        except Exception as exc:
+            message = f"checking this template failed: {_describe(exc)}"
+            findings.append(finding("X101", message, template.source, template=template.name))
+    return findings
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def parse_code_option(value: str | None, option: str) -> tuple[str, ...]:
+    try:
+        return diagnostics.parse_codes(value)
+    except diagnostics.CodeListError as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from None
+
+
+@click.command()
+@click.argument("src", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: one ruff-style line per finding and a summary; json: one document (schema in README.md).",
+)
+@click.option("--select", metavar="CODES", help=f"Report only these codes. {CODES_HELP}")
+@click.option("--ignore", metavar="CODES", help=f"Do not report these codes. {CODES_HELP}")
+@click.pass_context
+def check(ctx: click.Context, src: Path, output_format: str, select: str | None, ignore: str | None) -> None:
+    """Check the SES templates under SRC (a file or a folder) for what would not survive the move to Mailtrap.
+
+    Exit status: 0 no errors, 1 errors found, 2 usage error."""
+    selected = parse_code_option(select, "--select")
+    ignored = parse_code_option(ignore, "--ignore")
+    result = load(src)
+    with progress_bar(len(result.templates), "Checking") as advance:
+        findings = run_rules(result, advance)
+    shown = diagnostics.sort_findings(diagnostics.filter_findings(findings, selected, ignored))
+    summary = diagnostics.summarize(shown, len(result.templates))
+    if output_format == "json":
+        text = json.dumps(diagnostics.json_report(shown, summary), indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = diagnostics.text_report(shown, summary)
+    click.echo(text, nl=False)
+    ctx.exit(diagnostics.exit_code(shown))

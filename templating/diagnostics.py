@@ -1,0 +1,147 @@
+"""Findings as output: code selection (--select/--ignore), ordering, ruff-style text lines, the JSON document, the
+summary line and the exit code. Every command that reports findings uses these, so all print them the same way.
+
+Text:  `path:line:col: CODE severity message [template/part/fixture]` (line:col 0:0 = the whole file or template)
+JSON:  {"version": 1, "findings": [Finding.to_json(), ...],
+        "summary": {"templates": n, "errors": n, "warnings": n, "info": n}}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from templating.catalogue import RULES
+from templating.model import Finding, Severity
+
+JSON_VERSION = 1
+LOAD_CODE_PREFIXES = ("L", "X")
+
+
+class CodeListError(ValueError):
+    """An unknown code or prefix in --select/--ignore."""
+
+
+def parse_codes(value: str | None) -> tuple[str, ...]:
+    """Comma-separated codes or code prefixes (`C1` means C1xx; `ALL` means every code), upper-cased.
+
+    Raises CodeListError for an entry that is not a prefix of any registered code."""
+    if value is None:
+        return ()
+    codes = tuple(entry.strip().upper() for entry in value.split(",") if entry.strip())
+    for code in codes:
+        if code != "ALL" and not any(known.startswith(code) for known in RULES):
+            raise CodeListError(f"unknown code {code!r} (codes look like L101, C1 or ALL; see docs/rules.md)")
+    return codes
+
+
+def _longest_match(code: str, prefixes: Sequence[str]) -> int:
+    """Length of the longest prefix matching `code` (ALL counts as 0), or -1 when none does."""
+    matching = [prefix for prefix in prefixes if prefix == "ALL" or code.startswith(prefix)]
+    return max((0 if prefix == "ALL" else len(prefix) for prefix in matching), default=-1)
+
+
+def is_selected(code: str, select: Sequence[str], ignore: Sequence[str]) -> bool:
+    """ruff's rule: with no --select everything is selected; when both match, the more specific prefix wins (a tie
+    goes to --ignore)."""
+    selected = _longest_match(code, select) if select else 0
+    return selected >= 0 and selected > _longest_match(code, ignore)
+
+
+def filter_findings(
+    findings: Iterable[Finding], select: Sequence[str] = (), ignore: Sequence[str] = ()
+) -> list[Finding]:
+    return [item for item in findings if is_selected(item.code, select, ignore)]
+
+
+def sort_key(item: Finding) -> tuple[Any, ...]:
+    return (
+        str(item.path),
+        item.line,
+        item.column,
+        item.code,
+        item.template or "",
+        item.part or "",
+        item.fixture or "",
+        item.message,
+    )
+
+
+def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
+    return sorted(findings, key=sort_key)
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
+def context_label(item: Finding) -> str:
+    """`[template/part/fixture]`; absent trailing elements are left out, an absent one before a present one is `-`."""
+    elements = [item.template, item.part, item.fixture]
+    while elements and elements[-1] is None:
+        elements.pop()
+    if not elements:
+        return ""
+    return "[" + "/".join(element if element is not None else "-" for element in elements) + "]"
+
+
+def format_finding(item: Finding) -> str:
+    label = context_label(item)
+    location = f"{_one_line(str(item.path))}:{item.line}:{item.column}"
+    line = f"{location}: {item.code} {item.severity} {_one_line(item.message)}"
+    return f"{line} {label}" if label else line
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    templates: int
+    errors: int
+    warnings: int
+    info: int
+    files_with_load_errors: int
+
+    def to_json(self) -> dict[str, int]:
+        return {"templates": self.templates, "errors": self.errors, "warnings": self.warnings, "info": self.info}
+
+
+def summarize(findings: Sequence[Finding], templates: int) -> Summary:
+    def count(severity: Severity) -> int:
+        return sum(1 for item in findings if item.severity == severity)
+
+    failed = {
+        str(item.path)
+        for item in findings
+        if item.severity == Severity.ERROR and item.code.startswith(LOAD_CODE_PREFIXES)
+    }
+    return Summary(templates, count(Severity.ERROR), count(Severity.WARNING), count(Severity.INFO), len(failed))
+
+
+def _plural(count: int, singular: str, plural: str | None = None) -> str:
+    return f"{count} {singular if count == 1 else (plural or singular + 's')}"
+
+
+def summary_line(summary: Summary) -> str:
+    """`Found 3 errors, 5 warnings, 1 info in 14 templates (2 files with load errors).`"""
+    counts = ", ".join(
+        [_plural(summary.errors, "error"), _plural(summary.warnings, "warning"), _plural(summary.info, "info", "info")]
+    )
+    text = f"Found {counts} in {_plural(summary.templates, 'template')}"
+    if summary.files_with_load_errors:
+        text += f" ({_plural(summary.files_with_load_errors, 'file')} with load errors)"
+    return text + "."
+
+
+def text_report(findings: Sequence[Finding], summary: Summary) -> str:
+    lines = [format_finding(item) for item in findings]
+    lines.append(summary_line(summary))
+    return "\n".join(lines) + "\n"
+
+
+def json_report(findings: Sequence[Finding], summary: Summary) -> dict[str, Any]:
+    return {"version": JSON_VERSION, "findings": [item.to_json() for item in findings], "summary": summary.to_json()}
+
+
+def exit_code(findings: Iterable[Finding]) -> int:
+    """0 when no finding is an error, else 1 (usage errors exit 2 before any finding exists)."""
+    return 1 if any(item.severity == Severity.ERROR for item in findings) else 0
