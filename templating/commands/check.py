@@ -37,13 +37,13 @@ def _accepts_progress(function: Callable[..., object]) -> bool:
         return False
 
 
-def run_rules(result: LoadResult, advance: Callable[[], None]) -> list[Finding]:
+def run_rules(result: LoadResult, src: Path, advance: Callable[[], None] = lambda: None) -> list[Finding]:
     """All findings for the set (load findings included). A bug in the rules never ends the run: the set is checked
     again one template at a time, and each template whose check fails gets an X101 finding instead."""
     try:
         rules = rules_module()
     except Exception as exc:
-        return [*result.findings, finding("X101", f"the rules could not be imported: {_describe(exc)}", Path("."))]
+        return [*result.findings, finding("X101", f"the rules could not be imported: {_describe(exc)}", src)]
     if rules is None or not hasattr(rules, "check"):
         return list(result.findings)
     try:
@@ -51,7 +51,7 @@ def run_rules(result: LoadResult, advance: Callable[[], None]) -> list[Finding]:
             return list(rules.check(result, progress=lambda _template: advance()))
         return list(rules.check(result))
     except Exception as exc:
-        failure = finding("X101", f"checking the whole set failed: {_describe(exc)}", Path("."))
+        failure = finding("X101", f"checking the whole set failed: {_describe(exc)}", src)
         return [*result.findings, failure, *_check_one_by_one(rules, result.templates)]
 
 
@@ -98,7 +98,7 @@ def check(ctx: click.Context, src: Path, output_format: str, select: str | None,
     ignored = parse_code_option(ignore, "--ignore")
     result = load(src)
     with progress_bar(len(result.templates), "Checking") as advance:
-        findings = run_rules(result, advance)
+        findings = run_rules(result, src, advance)
     shown = diagnostics.sort_findings(diagnostics.filter_findings(findings, selected, ignored))
     summary = diagnostics.summarize(shown, len(result.templates))
     if output_format == "json":
