@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from templating import loaders
 from templating.loaders import json_position, load, name_problem
@@ -504,3 +506,39 @@ def test_non_utf8_file_names_do_not_crash(tmp_path):
 )
 def test_json_position(text, pointer, expected):
     assert json_position(text, pointer) == expected
+
+
+# ------------------------------------------------------------------------------------------- fuzz: never raises
+
+KEYS = ["Template", "TemplateName", "TemplateContent", "Tags", "Key", "Value", "SubjectPart", "HtmlPart", "TextPart"]
+KEYS += ["Subject", "Html", "Text"]
+SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8)
+JSON_VALUES = st.recursive(
+    SCALARS | st.sampled_from(["t", "", "a/b", "x" * 70]),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=3), inner),
+    max_leaves=20,
+)
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def assert_well_formed(result: LoadResult) -> None:
+    assert all(isinstance(item, Finding) and item.code.startswith("L") for item in result.findings), result.findings
+    for template in result.templates:
+        assert name_problem(template.name) is None
+        assert template.parts
+
+
+@FUZZ
+@given(content=st.binary(max_size=200))
+def test_random_bytes_never_raise(tmp_path, content):
+    (tmp_path / "x.json").write_bytes(content)
+    (tmp_path / "x.data.json").write_bytes(content)
+    assert_well_formed(load(tmp_path))
+
+
+@FUZZ
+@given(template=JSON_VALUES, fixture=JSON_VALUES)
+def test_random_json_shapes_never_raise(tmp_path, template, fixture):
+    (tmp_path / "x.json").write_text(json.dumps(template), encoding="utf-8")
+    (tmp_path / "x.data.json").write_text(json.dumps(fixture), encoding="utf-8")
+    assert_well_formed(load(tmp_path))
