@@ -30,14 +30,18 @@ def rules_module() -> ModuleType | None:
         raise
 
 
-def _accepts_progress(function: Callable[..., object]) -> bool:
+def _accepted_keywords(function: Callable[..., object], offered: dict[str, object]) -> dict[str, object]:
+    """The keyword arguments among `offered` that `function` takes (rules.check grew `jobs` and `progress`)."""
     try:
-        return "progress" in inspect.signature(function).parameters
+        parameters = inspect.signature(function).parameters
     except (TypeError, ValueError):
-        return False
+        return {}
+    return {name: value for name, value in offered.items() if name in parameters}
 
 
-def run_rules(result: LoadResult, src: Path, advance: Callable[[], None] = lambda: None) -> list[Finding]:
+def run_rules(
+    result: LoadResult, src: Path, advance: Callable[[], None] = lambda: None, jobs: int = 0
+) -> list[Finding]:
     """All findings for the set (load findings included). A bug in the rules never ends the run: the set is checked
     again one template at a time, and each template whose check fails gets an X101 finding instead."""
     try:
@@ -47,9 +51,8 @@ def run_rules(result: LoadResult, src: Path, advance: Callable[[], None] = lambd
     if rules is None or not hasattr(rules, "check"):
         return list(result.findings)
     try:
-        if _accepts_progress(rules.check):
-            return list(rules.check(result, progress=lambda _template: advance()))
-        return list(rules.check(result))
+        offered = {"jobs": jobs, "progress": lambda _template: advance()}
+        return list(rules.check(result, **_accepted_keywords(rules.check, offered)))
     except Exception as exc:
         failure = finding("X101", f"checking the whole set failed: {_describe(exc)}", src)
         return [*result.findings, failure, *_check_one_by_one(rules, result.templates)]
@@ -89,8 +92,16 @@ def parse_code_option(value: str | None, option: str) -> tuple[str, ...]:
 )
 @click.option("--select", metavar="CODES", help=f"Report only these codes. {CODES_HELP}")
 @click.option("--ignore", metavar="CODES", help=f"Do not report these codes. {CODES_HELP}")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Worker processes for large sets (0: one per CPU).",
+)
 @click.pass_context
-def check(ctx: click.Context, src: Path, output_format: str, select: str | None, ignore: str | None) -> None:
+def check(ctx: click.Context, src: Path, output_format: str, select: str | None, ignore: str | None, jobs: int) -> None:
     """Check the SES templates under SRC (a file or a folder) for what would not survive the move to Mailtrap.
 
     Exit status: 0 no errors, 1 errors found, 2 usage error."""
@@ -98,7 +109,7 @@ def check(ctx: click.Context, src: Path, output_format: str, select: str | None,
     ignored = parse_code_option(ignore, "--ignore")
     result = load(src)
     with progress_bar(len(result.templates), "Checking") as advance:
-        findings = run_rules(result, src, advance)
+        findings = run_rules(result, src, advance, jobs)
     shown = diagnostics.sort_findings(diagnostics.filter_findings(findings, selected, ignored))
     summary = diagnostics.summarize(shown, len(result.templates))
     if output_format == "json":
