@@ -1,0 +1,121 @@
+"""The compatibility checker: every finding about a loaded set of SES templates, as values with locations.
+
+    check(result, jobs=1)        load findings + per-template findings + set-level findings
+    check_template(t)            one template: syntax (P101), language (C1xx), limits (M1xx), fixtures (D1xx)
+    check_many(templates, jobs)  check_template over many templates, on `jobs` processes
+
+Each part is parsed once and its AST visited once; fixtures are rendered with the SES renderer. Codes and severities
+live in templating/catalogue.py, one page per code in docs/rules.md.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+
+from templating.catalogue import INTERNAL_ERROR, NO_FIXTURE, SYNTAX_ERROR, finding
+from templating.hbs import parse
+from templating.hbs.errors import TemplateSyntaxError
+from templating.hbs.nodes import Program
+from templating.model import PART_NAMES, Finding, LoadResult, PartName, Template
+from templating.rules.fixtures import fixture_findings
+from templating.rules.language import ESCAPED_MUSTACHE, PartAnalysis, analyse_part, partial_findings
+from templating.rules.limits import limit_findings, set_findings
+
+__all__ = ["check", "check_many", "check_template"]
+
+Progress = Callable[[Template], None]
+
+PART_ORDER = {part: index for index, part in enumerate(PART_NAMES)}
+# below this many templates, starting worker processes costs more than it saves
+PARALLEL_THRESHOLD = 32
+MAX_CHUNK = 64
+
+
+def check(result: LoadResult, jobs: int = 1, progress: Progress | None = None) -> list[Finding]:
+    """All findings for a loaded set: the loader's, each template's, and the set's (Mailtrap's 200-template cap).
+    `progress` is called once per template checked."""
+    findings = list(result.findings)
+    already_reported = {f.template for f in result.findings if f.code == NO_FIXTURE.code}
+    for f in check_many(result.templates, jobs, progress):
+        if f.code == NO_FIXTURE.code and f.template in already_reported:
+            continue
+        findings.append(f)
+    findings += set_findings(result.templates)
+    return findings
+
+
+def check_template(t: Template) -> list[Finding]:
+    """Findings for one template, in part order then source order."""
+    programs: dict[PartName, Program] = {}
+    findings: list[Finding] = []
+    analyses: list[PartAnalysis] = []
+    for part in PART_NAMES:
+        source = t.parts.get(part)
+        if source is None:
+            continue
+        path = t.part_paths.get(part, t.source)
+        try:
+            program = parse(source)
+        except TemplateSyntaxError as error:
+            message = f"{error.message}: SES rejects the template (InvalidTemplate), Mailtrap's editor refuses it"
+            findings.append(
+                finding(SYNTAX_ERROR.code, message, path, error.line, error.column, template=t.name, part=part)
+            )
+            continue
+        programs[part] = program
+        analyses.append(analyse_part(program, t.name, part, path))
+    for analysis in analyses:
+        findings += analysis.findings
+    findings += partial_findings(analyses, t.name)
+    escaped_in_subject = sum(
+        1 for a in analyses if a.part == "subject" for f in a.findings if f.code == ESCAPED_MUSTACHE.code
+    )
+    findings += limit_findings(t, escaped_in_subject)
+    if t.fixtures:
+        findings += fixture_findings(t, programs)
+    else:
+        message = "template has no fixture: checks that need data, and the render proof, cannot run"
+        findings.append(finding(NO_FIXTURE.code, message, t.source, template=t.name))
+    findings.sort(key=_source_order)
+    return findings
+
+
+def check_many(templates: Sequence[Template], jobs: int = 1, progress: Progress | None = None) -> list[Finding]:
+    """check_template over every template, in order; `jobs` worker processes (0: one per CPU). A template whose check
+    crashes gets an X101 finding and the batch goes on."""
+    jobs = jobs if jobs > 0 else os.cpu_count() or 1
+    if jobs == 1 or len(templates) < PARALLEL_THRESHOLD:
+        return _check_chunk(templates, progress)
+    chunk_size = max(1, min(MAX_CHUNK, len(templates) // (jobs * 4)))
+    chunks = [templates[i : i + chunk_size] for i in range(0, len(templates), chunk_size)]
+    findings: list[Finding] = []
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        for chunk, chunk_findings in zip(chunks, pool.map(_check_chunk, chunks), strict=True):
+            findings += chunk_findings
+            if progress is not None:
+                for t in chunk:
+                    progress(t)
+    return findings
+
+
+def _check_chunk(templates: Iterable[Template], progress: Progress | None = None) -> list[Finding]:
+    findings: list[Finding] = []
+    for t in templates:
+        findings += _guarded_check(t)
+        if progress is not None:
+            progress(t)
+    return findings
+
+
+def _guarded_check(t: Template) -> list[Finding]:
+    try:
+        return check_template(t)
+    except Exception as error:  # a bug in a rule must not stop the batch
+        message = f"the checker crashed on this template ({type(error).__name__}: {error}); the others were checked"
+        return [finding(INTERNAL_ERROR.code, message, t.source, template=t.name)]
+
+
+def _source_order(f: Finding) -> tuple[int, int, int]:
+    return (PART_ORDER.get(f.part, -1) if f.part else -1, f.line, f.column)
