@@ -1,0 +1,229 @@
+"""Handlebars lexer: a port of handlebars.js 4.7.8's `handlebars.l`.
+
+Content is scanned with `str.find`; inside a tag one compiled master regex (the `mu` rules, in jison's order, first
+match wins) produces the tokens. Escaped mustaches follow the `emu` rule, raw blocks the `raw` rules, long comments
+the `com` rule.
+
+Tokens are `(kind, start, end, value)`; `value` is set for CONTENT (the text as handlebars.js sees it, i.e. with the
+escaping backslash dropped) and END_RAW_BLOCK (the closing name).
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from typing import NamedTuple
+
+from .errors import TemplateSyntaxError
+
+CONTENT = "CONTENT"
+COMMENT = "COMMENT"
+OPEN = "OPEN"
+OPEN_UNESCAPED = "OPEN_UNESCAPED"
+OPEN_BLOCK = "OPEN_BLOCK"
+OPEN_ENDBLOCK = "OPEN_ENDBLOCK"
+OPEN_INVERSE = "OPEN_INVERSE"
+OPEN_INVERSE_CHAIN = "OPEN_INVERSE_CHAIN"
+INVERSE = "INVERSE"
+OPEN_PARTIAL = "OPEN_PARTIAL"
+OPEN_PARTIAL_BLOCK = "OPEN_PARTIAL_BLOCK"
+OPEN_RAW_BLOCK = "OPEN_RAW_BLOCK"
+CLOSE_RAW_BLOCK = "CLOSE_RAW_BLOCK"
+END_RAW_BLOCK = "END_RAW_BLOCK"
+OPEN_SEXPR = "OPEN_SEXPR"
+CLOSE_SEXPR = "CLOSE_SEXPR"
+CLOSE = "CLOSE"
+CLOSE_UNESCAPED = "CLOSE_UNESCAPED"
+EQUALS = "EQUALS"
+ID = "ID"
+SEP = "SEP"
+DATA = "DATA"
+STRING = "STRING"
+NUMBER = "NUMBER"
+BOOLEAN = "BOOLEAN"
+UNDEFINED = "UNDEFINED"
+NULL = "NULL"
+OPEN_BLOCK_PARAMS = "OPEN_BLOCK_PARAMS"
+CLOSE_BLOCK_PARAMS = "CLOSE_BLOCK_PARAMS"
+INVALID = "INVALID"
+EOF = "EOF"
+_WS = "WS"
+_LONG_COMMENT = "LONG_COMMENT"
+
+ID_CHARS = r"""[^\s!"#%-,\.\/;->@\[-\^`\{-~]"""
+_LITERAL_END = r"(?=[~}\s)])"
+
+# The `mu` rules of handlebars.l, in order. jison (not in flex mode) takes the first rule that matches.
+_MU_RULES: list[tuple[str, str]] = [
+    (OPEN_SEXPR, r"\("),
+    (CLOSE_SEXPR, r"\)"),
+    (OPEN_RAW_BLOCK, r"\{\{\{\{"),
+    (CLOSE_RAW_BLOCK, r"\}\}\}\}"),
+    (OPEN_PARTIAL, r"\{\{~?>"),
+    (OPEN_PARTIAL_BLOCK, r"\{\{~?#>"),
+    (OPEN_BLOCK, r"\{\{~?#\*?"),
+    (OPEN_ENDBLOCK, r"\{\{~?/"),
+    (INVERSE, r"\{\{~?\^\s*~?\}\}"),
+    (INVERSE, r"\{\{~?\s*else\s*~?\}\}"),
+    (OPEN_INVERSE, r"\{\{~?\^"),
+    (OPEN_INVERSE_CHAIN, r"\{\{~?\s*else\b"),
+    (OPEN_UNESCAPED, r"\{\{~?\{"),
+    (OPEN, r"\{\{~?&"),
+    (_LONG_COMMENT, r"\{\{~?!--"),
+    (COMMENT, r"\{\{~?![\s\S]*?\}\}"),
+    (OPEN, r"\{\{~?\*?"),
+    (EQUALS, r"="),
+    (ID, r"\.\."),
+    (ID, r"\.(?=[=~}\s\/.)|])"),
+    (SEP, r"[\/.]"),
+    (_WS, r"\s+"),
+    (CLOSE_UNESCAPED, r"\}~?\}\}"),
+    (CLOSE, r"~?\}\}"),
+    (STRING, r'"(?:\\["]|[^"])*"'),
+    (STRING, r"'(?:\\[']|[^'])*'"),
+    (DATA, r"@"),
+    (BOOLEAN, r"true" + _LITERAL_END),
+    (BOOLEAN, r"false" + _LITERAL_END),
+    (UNDEFINED, r"undefined" + _LITERAL_END),
+    (NULL, r"null" + _LITERAL_END),
+    (NUMBER, r"-?[0-9]+(?:\.[0-9]+)?" + _LITERAL_END),
+    (OPEN_BLOCK_PARAMS, r"as\s+\|"),
+    (CLOSE_BLOCK_PARAMS, r"\|"),
+    (ID, ID_CHARS + r"+(?=[=~}\s\/.)|])"),
+    (ID, r"\[(?:\\\]|[^\]])*\]"),
+    (INVALID, r"."),
+]
+
+_MU = re.compile("|".join(f"({pattern})" for _, pattern in _MU_RULES))
+_MU_KINDS: tuple[str, ...] = ("", *(kind for kind, _ in _MU_RULES))
+_LONG_COMMENT_END = re.compile(r"[\s\S]*?--~?\}\}")
+_RAW_CLOSE = re.compile(r"\{\{\{\{/(" + ID_CHARS + r"+)(?=[=}\s\/.])\}\}\}\}")
+# Tokens after which the lexer leaves the `mu` state.
+_POPS_MU = frozenset({CLOSE, CLOSE_UNESCAPED, INVERSE, COMMENT})
+
+
+class Token(NamedTuple):
+    kind: str
+    start: int
+    end: int
+    value: str | None = None
+
+
+class LineIndex:
+    """Offset -> (1-based line, 1-based column); lines split on "\\n"."""
+
+    __slots__ = ("starts",)
+
+    def __init__(self, source: str) -> None:
+        starts = [0]
+        find = source.find
+        i = find("\n")
+        while i >= 0:
+            starts.append(i + 1)
+            i = find("\n", i + 1)
+        self.starts = starts
+
+    def position(self, offset: int) -> tuple[int, int]:
+        line = bisect_right(self.starts, offset)
+        return line, offset - self.starts[line - 1] + 1
+
+
+def syntax_error(source: str, offset: int, message: str, lines: LineIndex | None = None) -> TemplateSyntaxError:
+    line, column = (lines or LineIndex(source)).position(offset)
+    return TemplateSyntaxError(line, column, message, offset)
+
+
+def tokenize(source: str, lines: LineIndex | None = None) -> list[Token]:
+    """All tokens of `source`, ending with EOF. Raises TemplateSyntaxError on a lexical error."""
+    tokens: list[Token] = []
+    append = tokens.append
+    find = source.find
+    n = len(source)
+    pos = 0
+    while pos < n:
+        idx = find("{{", pos)
+        if idx < 0:
+            append(Token(CONTENT, pos, n, source[pos:n]))
+            break
+        if idx > pos and source[idx - 1] == "\\":
+            if idx - 1 > pos and source[idx - 2] == "\\":
+                append(Token(CONTENT, pos, idx, source[pos : idx - 1]))
+            else:
+                if idx - 1 > pos:
+                    append(Token(CONTENT, pos, idx - 1, source[pos : idx - 1]))
+                pos = _escaped_content(source, idx, tokens)
+                continue
+        elif idx > pos:
+            append(Token(CONTENT, pos, idx, source[pos:idx]))
+        pos = _mustache(source, idx, tokens, lines)
+    append(Token(EOF, n, n))
+    return tokens
+
+
+def _escaped_content(source: str, idx: int, tokens: list[Token]) -> int:
+    """`\\{{...`: content from the `{{` at `idx` up to the next `{{`, `\\{{` or `\\\\{{` (the `emu` state)."""
+    n = len(source)
+    j = source.find("{{", idx + 2)
+    if j < 0:
+        end = n
+    else:
+        end = j
+        if j - 1 >= idx + 2 and source[j - 1] == "\\":
+            end = j - 1
+            if j - 2 >= idx + 2 and source[j - 2] == "\\":
+                end = j - 2
+    tokens.append(Token(CONTENT, idx - 1, end, source[idx:end]))
+    return end
+
+
+def _mustache(source: str, pos: int, tokens: list[Token], lines: LineIndex | None) -> int:
+    """Tokens of one tag starting at `pos` (the `mu` state); returns the offset after it."""
+    match = _MU.match
+    append = tokens.append
+    n = len(source)
+    while pos < n:
+        m = match(source, pos)
+        kind = _MU_KINDS[m.lastindex]  # type: ignore[index]
+        end = m.end()
+        if kind is _WS:
+            pos = end
+            continue
+        if kind is _LONG_COMMENT:
+            cm = _LONG_COMMENT_END.match(source, pos)
+            if cm is None:
+                raise syntax_error(source, pos, "unclosed comment: '{{!--' needs a matching '--}}'", lines)
+            append(Token(COMMENT, pos, cm.end()))
+            return cm.end()
+        append(Token(kind, pos, end))
+        if kind in _POPS_MU:
+            return end
+        if kind is CLOSE_RAW_BLOCK:
+            return _raw_body(source, end, tokens, lines)
+        pos = end
+    return pos
+
+
+def _raw_body(source: str, pos: int, tokens: list[Token], lines: LineIndex | None) -> int:
+    """The body of a raw block up to its matching `{{{{/name}}}}` (the `raw` state, with nesting)."""
+    depth = 1
+    start = pos
+    find = source.find
+    while True:
+        idx = find("{{{{", pos)
+        if idx < 0:
+            raise syntax_error(
+                source, start, "unclosed raw block: '{{{{name}}}}' needs a matching '{{{{/name}}}}'", lines
+            )
+        close = _RAW_CLOSE.match(source, idx)
+        if close is not None:
+            depth -= 1
+            if depth == 0:
+                tokens.append(Token(CONTENT, start, idx, source[start:idx]))
+                tokens.append(Token(END_RAW_BLOCK, idx, close.end(), close.group(1)))
+                return close.end()
+            pos = close.end()
+        elif idx + 4 < len(source) and source[idx + 4] != "/":
+            depth += 1
+            pos = idx + 4
+        else:
+            pos = idx + 4

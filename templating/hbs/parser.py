@@ -1,0 +1,640 @@
+"""Handlebars parser: handlebars.js 4.7.8's grammar (`handlebars.yy` + `compiler/helpers.js`) as recursive descent.
+
+`parse(source)` returns the root `Program` with whitespace control applied (see `whitespace.py`), exactly as
+`Handlebars.parse` does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import lexer as lx
+from .errors import TemplateSyntaxError
+from .lexer import LineIndex, Token, syntax_error, tokenize
+from .nodes import (
+    BlockStatement,
+    BooleanLiteral,
+    CommentStatement,
+    ContentStatement,
+    DecoratorStatement,
+    Expression,
+    Hash,
+    HashPair,
+    MustacheStatement,
+    NullLiteral,
+    NumberLiteral,
+    PartialBlockStatement,
+    PartialStatement,
+    PathExpression,
+    Program,
+    RawBlock,
+    Span,
+    Statement,
+    StringLiteral,
+    Strip,
+    SubExpression,
+    UndefinedLiteral,
+)
+from .whitespace import apply_whitespace_control
+
+_HELPER_NAME_STARTS = frozenset({lx.ID, lx.DATA, lx.STRING, lx.NUMBER, lx.BOOLEAN, lx.UNDEFINED, lx.NULL})
+_PARAM_STARTS = _HELPER_NAME_STARTS | {lx.OPEN_SEXPR}
+_BODY_ENDS = frozenset({lx.OPEN_ENDBLOCK, lx.INVERSE, lx.OPEN_INVERSE_CHAIN, lx.EOF})
+_UNDEFINED_KEY = ("undefined",)
+
+_TOKEN_NAMES = {
+    lx.CLOSE: "'}}'",
+    lx.CLOSE_UNESCAPED: "'}}}'",
+    lx.CLOSE_SEXPR: "')'",
+    lx.OPEN_SEXPR: "'('",
+    lx.EQUALS: "'='",
+    lx.SEP: "a path separator",
+    lx.EOF: "the end of the template",
+    lx.OPEN_BLOCK_PARAMS: "'as |'",
+    lx.CLOSE_BLOCK_PARAMS: "'|'",
+    lx.CONTENT: "text",
+    lx.CLOSE_RAW_BLOCK: "'}}}}'",
+}
+
+
+def parse(source: str, ignore_standalone: bool = False) -> Program:
+    """Parse a Handlebars template. Raises TemplateSyntaxError."""
+    parser = _Parser(source)
+    program = parser.parse_root()
+    apply_whitespace_control(program, ignore_standalone=ignore_standalone)
+    return program
+
+
+def parse_expression(text: str) -> Expression:
+    """Parse one expression written as it would appear in a tag (`foo.bar`, `"x"`, `(helper a)`)."""
+    parser = _Parser("{{" + text + "}}")
+    body = parser.parse_root().body
+    if len(body) != 1 or not isinstance(body[0], MustacheStatement) or body[0].params or body[0].hash:
+        raise parser.error(0, f"not a single expression: {text!r}")
+    return body[0].path
+
+
+class _Head:
+    """The inside of an opening tag: helper name, params, hash, block params, strip flags, raw text and span."""
+
+    __slots__ = ("block_params", "hash", "key", "open", "params", "path", "raw", "span", "strip")
+
+    def __init__(self) -> None:
+        self.path: Any = None
+        self.key: tuple = _UNDEFINED_KEY
+        self.params: list[Expression] = []
+        self.hash: Hash | None = None
+        self.block_params: list[str] = []
+        self.strip = Strip()
+        self.raw = ""
+        self.span = Span(0, 0, 0, 0)
+        self.open = ""
+
+
+class _Inverse:
+    """An `{{else}}`/`{{^}}` part or an `{{else x}}` chain (handlebars.js's `inverseAndProgram` / `inverseChain`)."""
+
+    __slots__ = ("chain", "program", "raw", "span", "strip")
+
+    def __init__(self, strip: Strip, program: Program, chain: bool, raw: str | None, span: Span | None) -> None:
+        self.strip = strip
+        self.program = program
+        self.chain = chain
+        self.raw = raw
+        self.span = span
+
+
+class _Parser:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.lines = LineIndex(source)
+        self.tokens = tokenize(source, self.lines)
+        self.pos = 0
+
+    # ------------------------------------------------------------ helpers
+
+    def span(self, start: int, end: int) -> Span:
+        line, column = self.lines.position(start)
+        return Span(start, end, line, column)
+
+    def error(self, offset: int, message: str) -> TemplateSyntaxError:
+        return syntax_error(self.source, offset, message, self.lines)
+
+    def text(self, tok: Token) -> str:
+        return self.source[tok.start : tok.end]
+
+    def describe(self, tok: Token) -> str:
+        if tok.kind in _TOKEN_NAMES:
+            return _TOKEN_NAMES[tok.kind]
+        text = self.text(tok)
+        if len(text) > 20:
+            text = text[:20] + "..."
+        return repr(text)
+
+    def unexpected(self, tok: Token, expected: str) -> TemplateSyntaxError:
+        return self.error(tok.start, f"unexpected {self.describe(tok)}; expected {expected}")
+
+    def expect(self, kind: str, expected: str) -> Token:
+        tok = self.tokens[self.pos]
+        if tok.kind != kind:
+            raise self.unexpected(tok, expected)
+        self.pos += 1
+        return tok
+
+    def tag_name(self, start: int, end: int) -> str:
+        text = self.source[start:end]
+        return text if len(text) <= 40 else text[:37] + "..."
+
+    # ------------------------------------------------------------ statements
+
+    def parse_root(self) -> Program:
+        body = self.parse_body()
+        tok = self.tokens[self.pos]
+        if tok.kind != lx.EOF:
+            raise self.stray(tok)
+        return Program(body, span=self.span(0, len(self.source)))
+
+    def stray(self, tok: Token) -> TemplateSyntaxError:
+        if tok.kind == lx.OPEN_ENDBLOCK:
+            end = self.skip_tag()
+            return self.error(tok.start, f"{self.tag_name(tok.start, end)} closes a block that was never opened")
+        if tok.kind in (lx.INVERSE, lx.OPEN_INVERSE_CHAIN):
+            end = self.skip_tag() if tok.kind == lx.OPEN_INVERSE_CHAIN else tok.end
+            return self.error(tok.start, f"{self.tag_name(tok.start, end)} outside of a block")
+        return self.unexpected(tok, "a statement")
+
+    def skip_tag(self) -> int:
+        """Offset after the tag starting at the current token (for messages)."""
+        i = self.pos + 1
+        tokens = self.tokens
+        while tokens[i].kind not in (lx.CLOSE, lx.CLOSE_UNESCAPED, lx.EOF, lx.CONTENT):
+            i += 1
+        return tokens[i].end if tokens[i].kind != lx.CONTENT else tokens[i].start
+
+    def parse_body(self) -> list[Statement]:
+        body: list[Statement] = []
+        tokens = self.tokens
+        while True:
+            tok = tokens[self.pos]
+            kind = tok.kind
+            if kind == lx.CONTENT:
+                self.pos += 1
+                body.append(ContentStatement(self.text(tok), tok.value or "", self.span(tok.start, tok.end)))
+            elif kind == lx.OPEN:
+                body.append(self.parse_mustache())
+            elif kind in _BODY_ENDS:
+                return body
+            elif kind == lx.COMMENT:
+                self.pos += 1
+                body.append(self.comment(tok))
+            elif kind in (lx.OPEN_BLOCK, lx.OPEN_INVERSE):
+                body.append(self.parse_block())
+            elif kind == lx.OPEN_UNESCAPED:
+                body.append(self.parse_mustache())
+            elif kind == lx.OPEN_PARTIAL:
+                body.append(self.parse_partial())
+            elif kind == lx.OPEN_PARTIAL_BLOCK:
+                body.append(self.parse_partial_block())
+            elif kind == lx.OPEN_RAW_BLOCK:
+                body.append(self.parse_raw_block())
+            else:
+                raise self.unexpected(tok, "text or a '{{' tag")
+
+    def comment(self, tok: Token) -> CommentStatement:
+        raw = self.text(tok)
+        value = raw[3:] if raw[2] != "~" else raw[4:]
+        if value.startswith("--"):
+            value = value[2:]
+        elif value.startswith("-"):
+            value = value[1:]
+        value = _strip_comment_end(value)
+        return CommentStatement(value, _strip_flags(raw, raw), raw, self.span(tok.start, tok.end))
+
+    def parse_mustache(self) -> MustacheStatement | DecoratorStatement:
+        open_tok = self.tokens[self.pos]
+        self.pos += 1
+        head = self.parse_head(open_tok, block_params=False)
+        open_text = head.open
+        closer = lx.CLOSE_UNESCAPED if open_tok.kind == lx.OPEN_UNESCAPED else lx.CLOSE
+        close_tok = self.expect_close(closer, head)
+        self.finish_head(head, open_tok, close_tok)
+        if "*" in open_text:
+            return DecoratorStatement(head.path, head.params, head.hash, head.strip, head.raw, head.span)
+        flag = open_text[3:4] or open_text[2:3]
+        escaped = flag not in ("{", "&")
+        opener = "{{{" if flag == "{" else "{{&" if flag == "&" else "{{"
+        return MustacheStatement(head.path, head.params, head.hash, escaped, opener, head.strip, head.raw, head.span)
+
+    def parse_partial(self) -> PartialStatement:
+        open_tok = self.tokens[self.pos]
+        self.pos += 1
+        head = self.parse_head(open_tok, block_params=False, partial=True)
+        close_tok = self.expect_close(lx.CLOSE, head)
+        self.finish_head(head, open_tok, close_tok)
+        return PartialStatement(head.path, head.params, head.hash, "", head.strip, head.raw, head.span)
+
+    def parse_partial_block(self) -> PartialBlockStatement:
+        open_tok = self.tokens[self.pos]
+        self.pos += 1
+        head = self.parse_head(open_tok, block_params=False, partial=True)
+        close_tok = self.expect_close(lx.CLOSE, head)
+        self.finish_head(head, open_tok, close_tok)
+        program = self.parse_program(head.span.end, [])
+        tok = self.tokens[self.pos]
+        if tok.kind != lx.OPEN_ENDBLOCK:
+            raise self.bad_block_end(tok, head, open_tok)
+        _close_path, close_key, close_raw, close_strip, close_span = self.parse_close()
+        self.check_close(head, close_key, close_span)
+        return PartialBlockStatement(
+            head.path,
+            head.params,
+            head.hash,
+            program,
+            head.strip,
+            close_strip,
+            head.raw,
+            close_raw,
+            head.span,
+            close_span,
+            self.span(head.span.start, close_span.end),
+        )
+
+    def parse_raw_block(self) -> RawBlock:
+        open_tok = self.tokens[self.pos]
+        self.pos += 1
+        head = self.parse_head(open_tok, block_params=False)
+        close_tok = self.expect_close(lx.CLOSE_RAW_BLOCK, head)
+        self.finish_head(head, open_tok, close_tok)
+        content_tok = self.tokens[self.pos]
+        end_tok = self.tokens[self.pos + 1]
+        self.pos += 2
+        content = None
+        if content_tok.end > content_tok.start:
+            content = ContentStatement(
+                self.text(content_tok), content_tok.value or "", self.span(content_tok.start, content_tok.end)
+            )
+        close_span = self.span(end_tok.start, end_tok.end)
+        if head.key != ("s", end_tok.value):
+            raise self.error(
+                end_tok.start,
+                f"{self.text(end_tok)} at {close_span.line}:{close_span.column} does not close "
+                f"{head.raw} opened at {head.span.line}:{head.span.column}",
+            )
+        return RawBlock(
+            head.path,
+            head.params,
+            head.hash,
+            content,
+            head.raw,
+            self.text(end_tok),
+            head.span,
+            close_span,
+            self.span(head.span.start, end_tok.end),
+        )
+
+    def parse_block(self) -> BlockStatement:
+        open_tok = self.tokens[self.pos]
+        self.pos += 1
+        inverted = open_tok.kind == lx.OPEN_INVERSE
+        head = self.parse_head(open_tok, block_params=True)
+        close_tok = self.expect_close(lx.CLOSE, head)
+        self.finish_head(head, open_tok, close_tok)
+        decorator = "*" in head.open
+        program = self.parse_program(head.span.end, head.block_params)
+        tok = self.tokens[self.pos]
+        inverse: _Inverse | None = None
+        if tok.kind == lx.INVERSE:
+            inverse = self.parse_inverse_and_program()
+        elif tok.kind == lx.OPEN_INVERSE_CHAIN and not inverted:
+            inverse = self.parse_inverse_chain()
+        tok = self.tokens[self.pos]
+        if tok.kind != lx.OPEN_ENDBLOCK:
+            raise self.bad_block_end(tok, head, open_tok)
+        _close_path, close_key, close_raw, close_strip, close_span = self.parse_close()
+        self.check_close(head, close_key, close_span)
+        if decorator and inverse is not None:
+            raise self.error(
+                inverse.span.start if inverse.span else head.span.start,
+                "an inline partial ({{#*inline}}) cannot have an {{else}} section",
+            )
+        block = _prepare_block(head, program, inverse, close_strip, inverted)
+        block.decorator = decorator
+        block.close_raw = close_raw
+        block.close_span = close_span
+        block.span = self.span(head.span.start, close_span.end)
+        return block
+
+    def bad_block_end(self, tok: Token, head: _Head, open_tok: Token) -> TemplateSyntaxError:
+        name = self.tag_name(head.span.start, head.span.end)
+        where = f"{head.span.line}:{head.span.column}"
+        if tok.kind == lx.EOF:
+            return self.error(head.span.start, f"unclosed {name} opened at {where}")
+        if tok.kind == lx.INVERSE:
+            return self.error(
+                tok.start, f"{self.text(tok)} is not allowed here (a second {{{{else}}}} in {name} opened at {where}?)"
+            )
+        if tok.kind == lx.OPEN_INVERSE_CHAIN:
+            return self.error(
+                tok.start, f"{self.tag_name(tok.start, self.skip_tag())} is not allowed in {name} opened at {where}"
+            )
+        return self.unexpected(tok, "a statement")
+
+    def parse_program(self, start: int, block_params: list[str]) -> Program:
+        body = self.parse_body()
+        end = self.tokens[self.pos].start
+        return Program(body, list(block_params), span=self.span(start, end))
+
+    def parse_inverse_and_program(self) -> _Inverse:
+        tok = self.tokens[self.pos]
+        self.pos += 1
+        raw = self.text(tok)
+        program = self.parse_program(tok.end, [])
+        return _Inverse(_strip_flags(raw, raw), program, False, raw, self.span(tok.start, tok.end))
+
+    def parse_inverse_chain(self) -> _Inverse:
+        """`{{else helper ...}} program [inverseChain]` -> a chained Program holding one BlockStatement."""
+        open_tok = self.tokens[self.pos]
+        self.pos += 1
+        head = self.parse_head(open_tok, block_params=True)
+        close_tok = self.expect_close(lx.CLOSE, head)
+        self.finish_head(head, open_tok, close_tok)
+        program = self.parse_program(head.span.end, head.block_params)
+        tok = self.tokens[self.pos]
+        sub: _Inverse | None = None
+        if tok.kind == lx.INVERSE:
+            sub = self.parse_inverse_and_program()
+        elif tok.kind == lx.OPEN_INVERSE_CHAIN:
+            sub = self.parse_inverse_chain()
+        inner = _prepare_block(head, program, sub, sub.strip if sub else None, False)
+        inner.chained = True
+        end = self.tokens[self.pos].start
+        inner.span = self.span(head.span.start, end)
+        chained = Program([inner], chained=True, span=inner.span)
+        return _Inverse(head.strip, chained, True, None, head.span)
+
+    def parse_close(self) -> tuple[Any, tuple, str, Strip, Span]:
+        open_tok = self.tokens[self.pos]
+        self.pos += 1
+        tok = self.tokens[self.pos]
+        if tok.kind not in _HELPER_NAME_STARTS:
+            raise self.unexpected(tok, "the name of the block to close after '{{/'")
+        path, key = self.parse_helper_name()
+        close_tok = self.expect(lx.CLOSE, "'}}' to end the closing tag")
+        raw = self.source[open_tok.start : close_tok.end]
+        return (
+            path,
+            key,
+            raw,
+            _strip_flags(self.text(open_tok), self.text(close_tok)),
+            self.span(open_tok.start, close_tok.end),
+        )
+
+    def check_close(self, head: _Head, close_key: tuple, close_span: Span) -> None:
+        if head.key == close_key:
+            return
+        close_text = self.source[close_span.start : close_span.end]
+        raise self.error(
+            close_span.start,
+            f"{close_text} at {close_span.line}:{close_span.column} does not close "
+            f"{self.tag_name(head.span.start, head.span.end)} opened at {head.span.line}:{head.span.column}",
+        )
+
+    # ------------------------------------------------------------ tag insides
+
+    def parse_head(self, open_tok: Token, block_params: bool, partial: bool = False) -> _Head:
+        head = _Head()
+        head.open = self.text(open_tok)
+        tok = self.tokens[self.pos]
+        if partial and tok.kind == lx.OPEN_SEXPR:
+            head.path = self.parse_sexpr()
+        elif tok.kind in _HELPER_NAME_STARTS:
+            head.path, head.key = self.parse_helper_name()
+        else:
+            raise self.unexpected(tok, f"a name after '{head.open}'")
+        params = head.params
+        tokens = self.tokens
+        while True:
+            tok = tokens[self.pos]
+            kind = tok.kind
+            if kind == lx.ID and tokens[self.pos + 1].kind == lx.EQUALS:
+                head.hash = self.parse_hash()
+                tok = tokens[self.pos]
+                kind = tok.kind
+                break
+            if kind in _PARAM_STARTS:
+                params.append(self.parse_param())
+            else:
+                break
+        if kind == lx.OPEN_BLOCK_PARAMS:
+            if not block_params:
+                raise self.error(tok.start, "block parameters ('as |x|') are only allowed on block tags ('{{#...}}')")
+            head.block_params = self.parse_block_params()
+        return head
+
+    def expect_close(self, kind: str, head: _Head) -> Token:
+        tok = self.tokens[self.pos]
+        if tok.kind == kind:
+            self.pos += 1
+            return tok
+        expected = _TOKEN_NAMES[kind]
+        if tok.kind == lx.EOF:
+            return self._raise(self.error(tok.start, f"unclosed tag '{head.open}': expected {expected}"))
+        if tok.kind in (lx.CLOSE, lx.CLOSE_UNESCAPED, lx.CLOSE_RAW_BLOCK):
+            raise self.error(
+                tok.start, f"tag opened with '{head.open}' must end with {expected}, not {self.describe(tok)}"
+            )
+        if tok.kind == lx.OPEN_BLOCK_PARAMS:
+            raise self.error(tok.start, "block parameters ('as |x|') must come last in the tag")
+        raise self.unexpected(tok, f"a parameter, 'key=value' or {expected}")
+
+    @staticmethod
+    def _raise(exc: TemplateSyntaxError) -> Token:
+        raise exc
+
+    def finish_head(self, head: _Head, open_tok: Token, close_tok: Token) -> None:
+        head.raw = self.source[open_tok.start : close_tok.end]
+        head.strip = _strip_flags(head.open, self.text(close_tok))
+        head.span = self.span(open_tok.start, close_tok.end)
+
+    def parse_block_params(self) -> list[str]:
+        self.pos += 1
+        names: list[str] = []
+        while self.tokens[self.pos].kind == lx.ID:
+            names.append(_segment(self.text(self.tokens[self.pos])))
+            self.pos += 1
+        if not names:
+            raise self.unexpected(self.tokens[self.pos], "a block parameter name after 'as |'")
+        self.expect(lx.CLOSE_BLOCK_PARAMS, "'|' to end the block parameters")
+        return names
+
+    def parse_param(self) -> Expression:
+        if self.tokens[self.pos].kind == lx.OPEN_SEXPR:
+            return self.parse_sexpr()
+        return self.parse_helper_name()[0]
+
+    def parse_sexpr(self) -> SubExpression:
+        open_tok = self.tokens[self.pos]
+        self.pos += 1
+        tok = self.tokens[self.pos]
+        if tok.kind not in _HELPER_NAME_STARTS:
+            raise self.unexpected(tok, "a helper name after '('")
+        path, _key = self.parse_helper_name()
+        params: list[Expression] = []
+        hash_: Hash | None = None
+        tokens = self.tokens
+        while True:
+            tok = tokens[self.pos]
+            if tok.kind == lx.ID and tokens[self.pos + 1].kind == lx.EQUALS:
+                hash_ = self.parse_hash()
+                break
+            if tok.kind in _PARAM_STARTS:
+                params.append(self.parse_param())
+            else:
+                break
+        close_tok = self.tokens[self.pos]
+        if close_tok.kind != lx.CLOSE_SEXPR:
+            if close_tok.kind == lx.EOF or close_tok.kind in (lx.CLOSE, lx.CLOSE_UNESCAPED):
+                raise self.error(open_tok.start, "unclosed subexpression: '(' needs a matching ')'")
+            raise self.unexpected(close_tok, "a parameter, 'key=value' or ')'")
+        self.pos += 1
+        return SubExpression(path, params, hash_, self.span(open_tok.start, close_tok.end))  # type: ignore[arg-type]
+
+    def parse_hash(self) -> Hash:
+        pairs: list[HashPair] = []
+        tokens = self.tokens
+        start = tokens[self.pos].start
+        while tokens[self.pos].kind == lx.ID and tokens[self.pos + 1].kind == lx.EQUALS:
+            key_tok = tokens[self.pos]
+            self.pos += 2
+            tok = tokens[self.pos]
+            if tok.kind not in _PARAM_STARTS:
+                raise self.unexpected(tok, f"a value after '{self.text(key_tok)}='")
+            value = self.parse_param()
+            end = tokens[self.pos - 1].end
+            pairs.append(HashPair(_segment(self.text(key_tok)), value, self.span(key_tok.start, end)))
+        tok = tokens[self.pos]
+        if tok.kind in _PARAM_STARTS:
+            raise self.error(tok.start, "positional parameters must come before 'key=value' pairs")
+        return Hash(pairs, self.span(start, tokens[self.pos - 1].end))
+
+    def parse_helper_name(self) -> tuple[Any, tuple]:
+        """helperName: path | dataName | STRING | NUMBER | BOOLEAN | UNDEFINED | NULL, with its close-match key."""
+        tok = self.tokens[self.pos]
+        kind = tok.kind
+        if kind == lx.ID or kind == lx.DATA:
+            return self.parse_path()
+        self.pos += 1
+        text = self.text(tok)
+        span = self.span(tok.start, tok.end)
+        if kind == lx.STRING:
+            quote = text[0]
+            value = text[1:-1].replace("\\" + quote, quote)
+            return StringLiteral(value, text, span), ("s", value)
+        if kind == lx.NUMBER:
+            number: int | float = float(text) if "." in text else int(text)
+            return NumberLiteral(number, text, span), ("n", float(number))
+        if kind == lx.BOOLEAN:
+            return BooleanLiteral(text == "true", text, span), ("b", text == "true")
+        if kind == lx.NULL:
+            return NullLiteral(text, span), ("null",)
+        return UndefinedLiteral(text, span), _UNDEFINED_KEY
+
+    def parse_path(self) -> tuple[PathExpression, tuple]:
+        tokens = self.tokens
+        first = tokens[self.pos]
+        data = first.kind == lx.DATA
+        if data:
+            self.pos += 1
+            if tokens[self.pos].kind != lx.ID:
+                raise self.unexpected(tokens[self.pos], "a name after '@'")
+        id_tok = tokens[self.pos]
+        self.pos += 1
+        segments: list[tuple[str, str, str]] = [("", self.text(id_tok), _segment(self.text(id_tok)))]
+        while tokens[self.pos].kind == lx.SEP:
+            sep_tok = tokens[self.pos]
+            id_tok = tokens[self.pos + 1]
+            if id_tok.kind != lx.ID:
+                raise self.unexpected(id_tok, f"a name after '{self.text(sep_tok)}'")
+            self.pos += 2
+            segments.append((self.text(sep_tok), self.text(id_tok), _segment(self.text(id_tok))))
+        end = tokens[self.pos - 1].end
+        original = self.source[first.start : end]
+        hbs_original = "@" if data else ""
+        parts: list[str] = []
+        depth = 0
+        this_ = False
+        for index, (separator, written, part) in enumerate(segments):
+            hbs_original += separator + part
+            if written == part and part in ("..", ".", "this"):
+                if parts:
+                    raise self.error(first.start, f"Invalid path: {hbs_original} ('{part}' may only start a path)")
+                if part == "..":
+                    depth += 1
+                elif index == 0:
+                    this_ = True
+            else:
+                parts.append(part)
+        path = PathExpression(original, parts, depth, data, this_, self.span(first.start, end))
+        return path, ("s", hbs_original)
+
+
+def _segment(token_text: str) -> str:
+    """handlebars.js `yy.id`: `[literal]` segments lose their brackets."""
+    if len(token_text) >= 2 and token_text[0] == "[" and token_text[-1] == "]":
+        inner = token_text[1:-1]
+        if "\\" in inner:
+            inner = inner.replace("\\\\", "\x00").replace("\\]", "]").replace("\x00", "\\")
+        return inner
+    return token_text
+
+
+def _strip_comment_end(value: str) -> str:
+    """handlebars.js stripComment's `/-?-?~?\\}\\}$/`."""
+    value = value[:-2]
+    if value.endswith("~"):
+        value = value[:-1]
+    if value.endswith("-"):
+        value = value[:-1]
+        if value.endswith("-"):
+            value = value[:-1]
+    return value
+
+
+def _strip_flags(open_text: str, close_text: str) -> Strip:
+    return Strip(open_text[2:3] == "~", close_text[-3:-2] == "~")
+
+
+def _prepare_block(
+    head: _Head, program: Program, inverse: _Inverse | None, close_strip: Strip | None, inverted: bool
+) -> BlockStatement:
+    """handlebars.js prepareBlock (without the close-name check, done by the caller)."""
+    program.block_params = list(head.block_params)
+    inverse_program: Program | None = None
+    inverse_strip: Strip | None = None
+    else_raw: str | None = None
+    else_span: Span | None = None
+    if inverse is not None:
+        if inverse.chain:
+            inverse.program.body[0].close_strip = close_strip  # type: ignore[union-attr]
+        inverse_strip = inverse.strip
+        inverse_program = inverse.program
+        else_raw = inverse.raw
+        else_span = inverse.span
+    main: Program | None = program
+    if inverted:
+        main, inverse_program = inverse_program, program
+    return BlockStatement(
+        head.path,
+        head.params,
+        head.hash,
+        main,
+        inverse_program,
+        inverted=inverted,
+        open_strip=head.strip,
+        inverse_strip=inverse_strip,
+        close_strip=close_strip,
+        open_raw=head.raw,
+        else_raw=else_raw,
+        open_span=head.span,
+        else_span=else_span,
+    )
