@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from templating import __version__
-from templating.commands import check
+from templating.commands import check, upload
 
 
 class Ses2mtGroup(click.Group):
@@ -35,3 +35,6 @@ def main() -> None:
 
 # Commands: one module each under templating/commands/, registered here with one line each.
 main.add_command(check.check)
+main.add_command(upload.plan)
+main.add_command(upload.sync)
+main.add_command(upload.mapping)

@@ -1,0 +1,156 @@
+"""The lock file `OUT/mailtrap.lock.json`: which Mailtrap template each SES template went to.
+
+Written atomically (temp file + rename) after every successful API call, so a sync killed at any moment resumes
+without duplicates: creates are announced in `pending` before they are sent, so a template that reached Mailtrap
+but not the lock file is recognised by name on the next run and still counted as created by this tool.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+LOCK_FILE_NAME = "mailtrap.lock.json"
+LOCK_VERSION = 1
+
+
+class LockFileError(Exception):
+    """The lock file exists but cannot be used (bad JSON, other account)."""
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(slots=True)
+class LockEntry:
+    id: int
+    uuid: str
+    name: str
+    content_hash: str
+    synced_at: str
+    created_by_tool: bool
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LockEntry:
+        return cls(
+            id=int(data["id"]),
+            uuid=str(data["uuid"]),
+            name=str(data["name"]),
+            content_hash=str(data.get("content_hash", "")),
+            synced_at=str(data.get("synced_at", "")),
+            created_by_tool=bool(data.get("created_by_tool", False)),
+        )
+
+
+class LockFile:
+    """SES TemplateName -> LockEntry, plus pending creates (Mailtrap name -> time announced). Thread-safe."""
+
+    def __init__(self, path: Path, account_id: str | None = None) -> None:
+        self.path = path
+        self.account_id = account_id
+        self.entries: dict[str, LockEntry] = {}
+        self.pending: dict[str, str] = {}
+        self._mutex = threading.Lock()
+
+    @classmethod
+    def load(cls, out: Path) -> LockFile:
+        path = out / LOCK_FILE_NAME
+        lock = cls(path)
+        if not path.exists():
+            return lock
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            lock.account_id = None if data.get("account_id") is None else str(data["account_id"])
+            lock.entries = {name: LockEntry.from_json(entry) for name, entry in data.get("templates", {}).items()}
+            lock.pending = {str(k): str(v) for k, v in data.get("pending", {}).items()}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+            raise LockFileError(f"{path}: cannot read the lock file ({error})") from error
+        return lock
+
+    def bind_account(self, account_id: str) -> None:
+        """Refuse to mix accounts: ids in the lock file mean nothing in another account."""
+        if self.account_id is not None and self.account_id != account_id and self.entries:
+            raise LockFileError(
+                f"{self.path} belongs to Mailtrap account {self.account_id}, not {account_id}; "
+                "use another output folder or move the lock file away"
+            )
+        self.account_id = account_id
+
+    def ids_created_by_tool(self) -> set[int]:
+        return {entry.id for entry in self.entries.values() if entry.created_by_tool}
+
+    def announce_create(self, name: str) -> None:
+        with self._mutex:
+            self.pending[name] = utc_now()
+            self._save_locked()
+
+    def record(
+        self, ses_names: list[str] | tuple[str, ...], remote: dict[str, Any], content_hash: str, created: bool
+    ) -> None:
+        """Map every SES name to the Mailtrap template `remote` and save."""
+        with self._mutex:
+            now = utc_now()
+            for ses_name in ses_names:
+                previous = self.entries.get(ses_name)
+                created_by_tool = created or (
+                    previous is not None and previous.id == remote["id"] and previous.created_by_tool
+                )
+                self.entries[ses_name] = LockEntry(
+                    id=int(remote["id"]),
+                    uuid=str(remote["uuid"]),
+                    name=str(remote["name"]),
+                    content_hash=content_hash,
+                    synced_at=now,
+                    created_by_tool=created_by_tool,
+                )
+            self.pending.pop(str(remote["name"]), None)
+            self._save_locked()
+
+    def forget_remote(self, remote_id: int) -> None:
+        """Drop every entry pointing at a deleted Mailtrap template and save."""
+        with self._mutex:
+            for ses_name in [name for name, entry in self.entries.items() if entry.id == remote_id]:
+                del self.entries[ses_name]
+            self._save_locked()
+
+    def drop_pending(self, name: str) -> None:
+        with self._mutex:
+            if self.pending.pop(name, None) is not None:
+                self._save_locked()
+
+    def save(self) -> None:
+        with self._mutex:
+            self._save_locked()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": LOCK_VERSION,
+            "account_id": self.account_id,
+            "templates": {name: asdict(self.entries[name]) for name in sorted(self.entries)},
+            "pending": dict(sorted(self.pending.items())),
+        }
+
+    def _save_locked(self) -> None:
+        write_atomically(self.path, json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n")
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write to a temp file in the same folder, flush to disk, then rename over `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
