@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from difflib import get_close_matches
@@ -115,13 +116,51 @@ def json_position(text: str, pointer: Pointer) -> tuple[int, int]:
     """1-based line and column of the value at `pointer` (keys and list indexes) in valid JSON text; (0, 0) if absent.
 
     With duplicate keys the last one counts, as in json.loads."""
-    try:
-        offset = _locate(text, pointer)
-    except (IndexError, ValueError):
-        return 0, 0
-    if offset is None:
-        return 0, 0
-    return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return JsonLocator(text).position(pointer)
+
+
+class JsonLocator:
+    """Positions of values in one valid JSON text. Line starts and top-level list items are indexed once, so that
+    locating every template of a big list file stays linear in the file's size."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._line_starts: list[int] | None = None
+        self._items: list[int] | None = None
+
+    def position(self, pointer: Pointer) -> tuple[int, int]:
+        try:
+            offset = self.offset(pointer)
+        except (IndexError, ValueError):
+            return 0, 0
+        return (0, 0) if offset is None else self.line_column(offset)
+
+    def offset(self, pointer: Pointer) -> int | None:
+        start = _skip_whitespace(self.text, 0)
+        if pointer and isinstance(pointer[0], int) and self.text[start] == "[":
+            items = self._list_items(start)
+            if pointer[0] >= len(items):
+                return None
+            start, pointer = items[pointer[0]], pointer[1:]
+        return _locate(self.text, pointer, start)
+
+    def line_column(self, offset: int) -> tuple[int, int]:
+        if self._line_starts is None:
+            self._line_starts = [0, *(match.end() for match in re.finditer("\n", self.text))]
+        line = bisect_right(self._line_starts, offset)
+        return line, offset - self._line_starts[line - 1] + 1
+
+    def _list_items(self, start: int) -> list[int]:
+        if self._items is None:
+            items: list[int] = []
+            index = _skip_whitespace(self.text, start + 1)
+            while self.text[index] != "]":
+                items.append(index)
+                index = _skip_whitespace(self.text, _skip_value(self.text, index))
+                if self.text[index] == ",":
+                    index = _skip_whitespace(self.text, index + 1)
+            self._items = items
+        return self._items
 
 
 def _skip_whitespace(text: str, index: int) -> int:
@@ -157,8 +196,8 @@ def _string_end(text: str, index: int) -> int:
     return match.end()
 
 
-def _locate(text: str, pointer: Pointer) -> int | None:
-    index = _skip_whitespace(text, 0)
+def _locate(text: str, pointer: Pointer, start: int) -> int | None:
+    index = start
     for step in pointer:
         found = _locate_in_list(text, index, step) if isinstance(step, int) else _locate_in_object(text, index, step)
         if found is None:
@@ -247,7 +286,7 @@ class TemplateFileReader:
 
     def __init__(self, path: Path, text: str) -> None:
         self.path = path
-        self.text = text
+        self.locator = JsonLocator(text)
         self.out = FileTemplates()
 
     def read(self, value: Any) -> FileTemplates:
@@ -261,7 +300,7 @@ class TemplateFileReader:
         return self.out
 
     def _problem(self, code: str, message: str, pointer: Pointer, name: str | None = None) -> None:
-        line, column = json_position(self.text, pointer) if pointer else (1, 1)
+        line, column = self.locator.position(pointer) if pointer else (1, 1)
         self.out.findings.append(finding(code, message, self.path, line, column, template=name))
 
     def _read_object(self, value: Any, pointer: Pointer) -> None:
@@ -334,7 +373,7 @@ class TemplateFileReader:
             return
         template = Template(name, self.path, form, parts, dict.fromkeys(parts, self.path), tags=tags)
         self.out.templates.append(template)
-        self.out.name_positions[id(template)] = json_position(self.text, (*named_pointer, "TemplateName"))
+        self.out.name_positions[id(template)] = self.locator.position((*named_pointer, "TemplateName"))
 
     def _read_name(self, named: dict[str, Any], pointer: Pointer) -> str | None:
         name_pointer = (*pointer, "TemplateName")
@@ -422,6 +461,17 @@ def read_fixture(path: Path, name: str) -> Fixture:
     return Fixture(name, value, path)
 
 
+def is_fixture_path(path: Path) -> bool:
+    """Whether a file is a fixture by its place: `*.data.json`, in a `*.data/` folder (or a subfolder of one), or in
+    the `data/` folder of a folder-form template."""
+    if path.name.endswith(FIXTURE_FILE_SUFFIX):
+        return True
+    parents = [path.parent, path.parent.parent]
+    if any(parent.name.endswith(FIXTURE_DIR_SUFFIX) for parent in parents):
+        return True
+    return path.parent.name == FOLDER_FIXTURE_DIR and (path.parent.parent / FOLDER_PART_FILES["html"]).is_file()
+
+
 def fixture_name(path: Path) -> str:
     return path.name[: -len(".json")]
 
@@ -465,7 +515,7 @@ class Loader:
             return
         if path.name in FOLDER_PART_FILES.values():
             self.guarded(path.parent, lambda: self.load_folder_form(folder))
-        elif path.name.endswith(FIXTURE_FILE_SUFFIX) or path.parent.name.endswith(FIXTURE_DIR_SUFFIX):
+        elif is_fixture_path(path):
             message = "this is a fixture file, not a template: pass the template file or its folder"
             self.findings.append(finding("L104", message, path))
         elif path.name.endswith(".json"):

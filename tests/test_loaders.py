@@ -447,10 +447,22 @@ def test_single_file_src_finds_its_fixtures(write_tree):
     assert set(result.templates[0].fixtures) == {"x"}
 
 
-@pytest.mark.parametrize("name", ["t.data.json", "t.data/x.json", "README.md"])
-def test_single_file_src_that_is_not_a_template_is_L104(write_tree, name):
-    src = write_tree({"t.json": V1, "t.data.json": {}, "t.data/x.json": {}, "README.md": "x"})
-    assert codes(load(src / name)) == ["L104"]
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("t.data.json", "fixture file"),
+        ("t.data/x.json", "fixture file"),
+        ("t.data/T/y.json", "fixture file"),
+        ("f/data/z.json", "fixture file"),
+        ("README.md", "not a template file"),
+    ],
+)
+def test_single_file_src_that_is_not_a_template_is_L104(write_tree, name, words):
+    files = {"t.json": V1, "t.data.json": {}, "t.data/x.json": {}, "t.data/T/y.json": {}, "README.md": "x"}
+    src = write_tree({**files, "f/html.hbs": "h", "f/data/z.json": {}})
+    result = load(src / name)
+    assert result.templates == []
+    assert words in only(result, "L104").message
 
 
 def test_symlink_loop_and_odd_entries_do_not_hang_or_crash(write_tree):
