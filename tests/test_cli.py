@@ -323,3 +323,21 @@ def test_python_m_templating_check_in_a_real_process(write_tree):
     usage = run_module("check", "missing", cwd=src.parent)
     assert usage.returncode == 2
     assert "does not exist" in usage.stderr
+
+
+def test_a_closed_stdout_ends_quietly(write_tree):
+    src = write_tree({"broken.json": "{", **{f"t{i}.json": {**GOOD, "TemplateName": f"t{i}"} for i in range(5)}})
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "templating", "check", str(src)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        env=env,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # like `| head` exiting before ses2mt writes
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 1
+    assert "Traceback" not in stderr
+    process.stderr.close()
