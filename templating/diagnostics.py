@@ -69,7 +69,9 @@ def sort_key(item: Finding) -> tuple[Any, ...]:
 
 
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
-    return sorted(findings, key=sort_key)
+    """Sorted by path, line, column, then code; exact repeats (the same finding from two stages) appear once."""
+    unique = {(*sort_key(item), item.severity): item for item in findings}
+    return [unique[key] for key in sorted(unique)]
 
 
 def _one_line(text: str) -> str:

@@ -71,8 +71,9 @@ def test_is_selected_follows_ruff(code, select, ignore, expected):
     assert is_selected(code, select, ignore) is expected
 
 
-def test_sort_by_path_line_column_then_code():
+def test_sort_by_path_line_column_then_code_without_repeats():
     items = [make("P101", path="b", line=1), make("L103", path="a", line=9), make("C101", path="a", line=9)]
+    items.append(make("L103", path="a", line=9))
     assert [(str(i.path), i.code) for i in diagnostics.sort_findings(items)] == [
         ("a", "C101"),
         ("a", "L103"),
