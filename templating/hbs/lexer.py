@@ -94,6 +94,18 @@ _MU_RULES: list[tuple[str, str]] = [
     (INVALID, r"."),
 ]
 
+# Fast path for the most common tags: `{{a.b}}`, `{{{a.b}}}`, `{{#if a.b}}`, `{{^x}}`, `{{/if}}`, `{{helper a}}`,
+# i.e. an opener, a plain dotted name and at most one plain dotted parameter. Such a tag becomes one token of the
+# opener's kind whose `value` is the match; `_plain_tag` rejects names that mean something else (literals, `this`,
+# anything that lexes as `{{else`), which then go through the full rules. A `}` right after the closing `}}` makes
+# handlebars.js lex `}}}` / `}}}}` instead, so such tags go through the full rules too.
+_SEGMENT = r"[A-Za-z_][A-Za-z0-9_\-]*"
+_PLAIN_PATH = _SEGMENT + r"(?:\." + _SEGMENT + r")*"
+_PLAIN_TAG = re.compile(
+    r"\{\{(~?)([#^/{]?)\s*(" + _PLAIN_PATH + r")(?:\s+(" + _PLAIN_PATH + r"))?\s*(\}?)(?:(~)\}\}|\}\}(?!\}))"
+)
+_PLAIN_KINDS = {"": OPEN, "{": OPEN_UNESCAPED, "#": OPEN_BLOCK, "^": OPEN_INVERSE, "/": OPEN_ENDBLOCK}
+_NOT_PLAIN_WORDS = frozenset({"true", "false", "null", "undefined", "this"})
 _MU = re.compile("|".join(f"({pattern})" for _, pattern in _MU_RULES))
 _MU_KINDS: tuple[str, ...] = ("", *(kind for kind, _ in _MU_RULES))
 _LONG_COMMENT_END = re.compile(r"[\s\S]*?--~?\}\}")
@@ -106,7 +118,25 @@ class Token(NamedTuple):
     kind: str
     start: int
     end: int
-    value: str | None = None
+    value: str | re.Match[str] | None = None
+
+
+def _plain_tag(m: re.Match[str]) -> str | None:
+    """The token kind for a `_PLAIN_TAG` match, or None when the tag needs the full rules."""
+    opener = m.group(2)
+    if (opener == "{") != (m.group(5) == "}"):
+        return None
+    name = m.group(3)
+    if name.startswith("else") or not _plain_words(name):
+        return None
+    param = m.group(4)
+    if param is not None and (opener == "/" or not _plain_words(param)):
+        return None
+    return _PLAIN_KINDS[opener]
+
+
+def _plain_words(path: str) -> bool:
+    return path not in _NOT_PLAIN_WORDS and not ("this" in path and "this" in path.split("."))
 
 
 class LineIndex:
@@ -178,8 +208,14 @@ def _escaped_content(source: str, idx: int, tokens: list[Token]) -> int:
 
 def _mustache(source: str, pos: int, tokens: list[Token], lines: LineIndex | None) -> int:
     """Tokens of one tag starting at `pos` (the `mu` state); returns the offset after it."""
-    match = _MU.match
     append = tokens.append
+    plain = _PLAIN_TAG.match(source, pos)
+    if plain is not None:
+        kind = _plain_tag(plain)
+        if kind is not None:
+            append(Token(kind, pos, plain.end(), plain))
+            return plain.end()
+    match = _MU.match
     n = len(source)
     while pos < n:
         m = match(source, pos)

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from . import lexer as lx
@@ -200,6 +201,22 @@ class _Parser:
             else:
                 raise self.unexpected(tok, "text or a '{{' tag")
 
+    def plain_head(self, tok: Token) -> _Head:
+        """The head of a fast-path tag (see lexer._PLAIN_TAG): a plain dotted name and at most one plain param."""
+        match: re.Match[str] = tok.value  # type: ignore[assignment]
+        head = _Head()
+        name = match.group(3)
+        head.path = PathExpression(name, name.split("."), span=self.span(match.start(3), match.end(3)))
+        head.key = ("s", name)
+        param = match.group(4)
+        if param is not None:
+            head.params = [PathExpression(param, param.split("."), span=self.span(match.start(4), match.end(4)))]
+        head.open = self.source[tok.start : match.end(2)]
+        head.raw = self.source[tok.start : tok.end]
+        head.strip = Strip(match.group(1) == "~", match.group(6) is not None)
+        head.span = self.span(tok.start, tok.end)
+        return head
+
     def comment(self, tok: Token) -> CommentStatement:
         raw = self.text(tok)
         value = raw[3:] if raw[2] != "~" else raw[4:]
@@ -213,11 +230,14 @@ class _Parser:
     def parse_mustache(self) -> MustacheStatement | DecoratorStatement:
         open_tok = self.tokens[self.pos]
         self.pos += 1
-        head = self.parse_head(open_tok, block_params=False)
+        if open_tok.value is not None:
+            head = self.plain_head(open_tok)
+        else:
+            head = self.parse_head(open_tok, block_params=False)
+            closer = lx.CLOSE_UNESCAPED if open_tok.kind == lx.OPEN_UNESCAPED else lx.CLOSE
+            close_tok = self.expect_close(closer, head)
+            self.finish_head(head, open_tok, close_tok)
         open_text = head.open
-        closer = lx.CLOSE_UNESCAPED if open_tok.kind == lx.OPEN_UNESCAPED else lx.CLOSE
-        close_tok = self.expect_close(closer, head)
-        self.finish_head(head, open_tok, close_tok)
         if "*" in open_text:
             return DecoratorStatement(head.path, head.params, head.hash, head.strip, head.raw, head.span)
         flag = open_text[3:4] or open_text[2:3]
@@ -296,9 +316,12 @@ class _Parser:
         open_tok = self.tokens[self.pos]
         self.pos += 1
         inverted = open_tok.kind == lx.OPEN_INVERSE
-        head = self.parse_head(open_tok, block_params=True)
-        close_tok = self.expect_close(lx.CLOSE, head)
-        self.finish_head(head, open_tok, close_tok)
+        if open_tok.value is not None:
+            head = self.plain_head(open_tok)
+        else:
+            head = self.parse_head(open_tok, block_params=True)
+            close_tok = self.expect_close(lx.CLOSE, head)
+            self.finish_head(head, open_tok, close_tok)
         decorator = "*" in head.open
         program = self.parse_program(head.span.end, head.block_params)
         tok = self.tokens[self.pos]
@@ -375,6 +398,9 @@ class _Parser:
     def parse_close(self) -> tuple[Any, tuple, str, Strip, Span]:
         open_tok = self.tokens[self.pos]
         self.pos += 1
+        if open_tok.value is not None:
+            head = self.plain_head(open_tok)
+            return head.path, head.key, head.raw, head.strip, head.span
         tok = self.tokens[self.pos]
         if tok.kind not in _HELPER_NAME_STARTS:
             raise self.unexpected(tok, "the name of the block to close after '{{/'")
@@ -475,6 +501,9 @@ class _Parser:
     def parse_sexpr(self) -> SubExpression:
         open_tok = self.tokens[self.pos]
         self.pos += 1
+        if open_tok.value is not None:
+            head = self.plain_head(open_tok)
+            return head.path, head.key, head.raw, head.strip, head.span
         tok = self.tokens[self.pos]
         if tok.kind not in _HELPER_NAME_STARTS:
             raise self.unexpected(tok, "a helper name after '('")
