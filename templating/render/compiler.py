@@ -1,0 +1,727 @@
+"""Compile a Handlebars AST (templating.hbs.nodes) into Python closures, once per template and option set.
+
+Every expression becomes `ev(rt, context, data, block_params, depths) -> value` and every statement
+`st(rt, context, data, block_params, depths) -> str`; the decisions handlebars.js takes at compile time (helper or
+path, block-param slots, escaping, strict lookups) are taken here, so rendering only runs the closures.
+The classification follows handlebars.js 4.7.8 `compiler.js` / `javascript-compiler.js` (`classifySexpr`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, fields, is_dataclass
+from typing import Any
+
+from templating.hbs import nodes as n
+from templating.render import jsvalues as js
+from templating.render.runtime import (
+    KNOWN_HELPERS,
+    NULL_CONTEXT,
+    BoundProgram,
+    Decorator,
+    HandlebarsError,
+    MissingAttribute,
+    MissingKind,
+    Options,
+    ProgramSpec,
+    RenderError,
+    Runtime,
+    data_at_depth,
+    invoke_partial,
+    noop,
+    ses_missing_message,
+)
+
+Ev = Callable[[Runtime, Any, Any, tuple, tuple], Any]
+St = Callable[[Runtime, Any, Any, tuple, tuple], str]
+
+_SCOPED = re.compile(r"^\.|this\b")
+_BRACKETED = re.compile(r"\[((?:\\\]|[^\]])*)\]")
+
+
+def handlebars_original(path: n.PathExpression) -> str:
+    """`original` as handlebars.js builds it: segments without their `[...]` brackets."""
+    if "[" not in path.original:
+        return path.original
+    return _BRACKETED.sub(lambda match: re.sub(r"\\([\\\]])", r"\1", match.group(1)), path.original)
+
+
+_CONDITION_HELPERS = frozenset({"if", "unless"})
+
+
+@dataclass(frozen=True, slots=True)
+class CompileOptions:
+    """What changes the compiled closures (handlebars.js compile options, plus SES's missing-attribute rule)."""
+
+    escape: bool = False
+    ses_strict: bool = True
+    js_strict: bool = False
+    assume_objects: bool = False
+    compat: bool = False
+    prevent_indent: bool = False
+    known_helpers_only: bool = False
+    known_helpers: frozenset[str] = frozenset()
+    data: bool = True
+    explicit_partial_context: bool = False
+    ignore_standalone: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateSpec:
+    main: ProgramSpec
+    uses_data: bool
+
+
+def compile_program_tree(program: n.Program, options: CompileOptions) -> TemplateSpec:
+    uses_data = options.data or _uses_data_variables(program)
+    compiler = _Compiler(options, uses_data)
+    return TemplateSpec(compiler.program(program), uses_data)
+
+
+def _uses_data_variables(node: Any) -> bool:
+    return any(isinstance(item, n.PathExpression) and item.data for item in _iter_nodes(node))
+
+
+def _iter_nodes(node: Any) -> Iterator[Any]:
+    yield node
+    if not is_dataclass(node):
+        return
+    for field in fields(node):
+        value = getattr(node, field.name)
+        if isinstance(value, list):
+            for item in value:
+                if is_dataclass(item):
+                    yield from _iter_nodes(item)
+        elif is_dataclass(value) and not isinstance(value, n.Span | n.Strip):
+            yield from _iter_nodes(value)
+
+
+def _literal_to_path(expression: Any) -> n.PathExpression:
+    """handlebars.js `transformLiteralToPath`: `{{"foo"}}`, `{{1}}`, `{{true}}` look up that name."""
+    if isinstance(expression, n.PathExpression):
+        return expression
+    if isinstance(expression, n.StringLiteral):
+        name = expression.value
+    elif isinstance(expression, n.NumberLiteral):
+        name = js.number_to_string(expression.value)
+    elif isinstance(expression, n.BooleanLiteral):
+        name = "true" if expression.value else "false"
+    elif isinstance(expression, n.NullLiteral):
+        name = "null"
+    elif isinstance(expression, n.UndefinedLiteral):
+        name = "undefined"
+    else:
+        name = "undefined"
+    return n.PathExpression(original=name, parts=[name], span=getattr(expression, "span", n.NO_SPAN))
+
+
+def _is_scoped(path: n.PathExpression) -> bool:
+    return bool(_SCOPED.search(handlebars_original(path)))
+
+
+def _is_simple_id(path: n.PathExpression) -> bool:
+    return len(path.parts) == 1 and not _is_scoped(path) and not path.depth
+
+
+def _location(node: Any) -> tuple[int, int]:
+    span = getattr(node, "open_span", None) or getattr(node, "span", n.NO_SPAN)
+    if span.line == 0:
+        span = getattr(node, "span", n.NO_SPAN)
+    return span.line, span.column
+
+
+def _guard(statement: St, line: int, column: int) -> St:
+    """Give runtime errors raised by one statement its location."""
+
+    def guarded(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> str:
+        try:
+            return statement(rt, ctx, data, bp, depths)
+        except HandlebarsError as error:
+            raise RenderError(error.message, line, column) from None
+
+    return guarded
+
+
+# ---------------------------------------------------------------- path lookups
+
+
+def _resolve(value: Any, parts: tuple[str, ...], falsy: bool) -> Any:
+    lookup = js.lookup_property
+    for part in parts:
+        if falsy:
+            if not js.truthy(value):
+                return value
+        elif value is None:
+            return None
+        value = lookup(value, part)
+    return value
+
+
+def _resolve_strict(value: Any, parts: tuple[str, ...], require_terminal: bool) -> Any:
+    """handlebars.js `strictLookup` (strict / assumeObjects): intermediate lookups are not guarded."""
+    last = len(parts) - 1 if require_terminal else len(parts)
+    for part in parts[:last]:
+        if value is None:
+            raise HandlebarsError(f"Cannot read properties of undefined (reading '{part}')")
+        value = js.lookup_property(value, part)
+    if not require_terminal:
+        return value
+    name = parts[last] if last >= 0 else "undefined"
+    if not js.truthy(value):
+        raise HandlebarsError(f'"{name}" not defined in {js.to_string(value)}')
+    if not js.is_object(value):
+        raise HandlebarsError(f"Cannot use 'in' operator to search for '{name}' in {js.to_string(value)}")
+    if not js.has_own_property(value, name):
+        raise HandlebarsError(f'"{name}" not defined in {js.to_string(value)}')
+    return js.lookup_property(value, name)
+
+
+def _depthed_lookup(depths: tuple, name: str) -> Any:
+    """handlebars.js `container.lookup` (compat mode): the first context up the stack that has the name."""
+    for context in depths:
+        if js.truthy(context) and js.lookup_property(context, name) is not None:
+            return js.lookup_property(context, name)
+    return None
+
+
+def _context_at(ctx: Any, depths: tuple, depth: int) -> Any:
+    if not depth:
+        return ctx
+    return depths[depth] if depth < len(depths) else None
+
+
+def _has_null_segment(base: Any, parts: tuple[str, ...]) -> bool:
+    """Whether a failed lookup met an explicit null (`{"a": null}` for `a.b`) rather than an absent key."""
+    value = base
+    for part in parts:
+        if value is None:
+            return False
+        if js.has_own_property(value, part) and js.lookup_property(value, part) is None:
+            return True
+        value = js.lookup_property(value, part)
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class _Missing:
+    """Where and how a lookup reports a missing or null value."""
+
+    name: str
+    line: int
+    column: int
+    kind: MissingKind
+    raise_ses: bool
+
+
+def _report_missing(rt: Runtime, missing: _Missing, null: bool) -> None:
+    if rt.on_missing is not None:
+        rt.on_missing(MissingAttribute(missing.name, missing.line, missing.column, missing.kind, null))
+    elif missing.raise_ses:
+        raise RenderError(ses_missing_message(missing.name), missing.line, missing.column, attribute=missing.name)
+
+
+# ---------------------------------------------------------------- the compiler
+
+
+class _Compiler:
+    def __init__(self, options: CompileOptions, uses_data: bool) -> None:
+        self.options = options
+        self.uses_data = uses_data
+        self.known_helpers = KNOWN_HELPERS | options.known_helpers
+        self.block_params: list[list[str]] = []
+
+    # ------------------------------------------------------------ programs
+
+    def program(self, program: n.Program) -> ProgramSpec:
+        self.block_params.insert(0, list(program.block_params))
+        try:
+            pieces: list[str | St] = []
+            decorators: list[Decorator] = []
+            for statement in program.body:
+                compiled = self.statement(statement, decorators)
+                if compiled is None:
+                    continue
+                if isinstance(compiled, str) and pieces and isinstance(pieces[-1], str):
+                    pieces[-1] += compiled
+                elif compiled != "":
+                    pieces.append(compiled)
+        finally:
+            self.block_params.pop(0)
+        return ProgramSpec(_make_body(pieces), tuple(decorators), len(program.block_params))
+
+    def statement(self, node: Any, decorators: list[Decorator]) -> str | St | None:
+        if isinstance(node, n.ContentStatement):
+            return node.value
+        if isinstance(node, n.CommentStatement):
+            return None
+        if isinstance(node, n.MustacheStatement):
+            return self.mustache(node)
+        if isinstance(node, n.BlockStatement):
+            if node.decorator:
+                decorators.append(self.decorator(node, node.program))
+                return None
+            return self.block(node)
+        if isinstance(node, n.DecoratorStatement):
+            decorators.append(self.decorator(node, None))
+            return None
+        if isinstance(node, n.PartialStatement | n.PartialBlockStatement):
+            return self.partial(node)
+        if isinstance(node, n.RawBlock):
+            content = [node.content] if node.content is not None else []
+            block = n.BlockStatement(
+                path=node.path,
+                params=node.params,
+                hash=node.hash,
+                program=n.Program(body=content),
+                open_span=node.open_span,
+                span=node.span,
+            )
+            return self.block(block)
+        raise RenderError(f"Unknown statement {type(node).__name__}", *_location(node))
+
+    def decorator(self, node: n.BlockStatement | n.DecoratorStatement, program: n.Program | None) -> Decorator:
+        path = _literal_to_path(node.path)
+        spec = self.program(program) if program is not None else None
+        argument = self.expression(node.params[0], None) if node.params else None
+        line, column = _location(node)
+        return Decorator(path.original, argument, spec, line, column)
+
+    # ------------------------------------------------------------ classification
+
+    def block_param_index(self, name: str) -> tuple[int, int] | None:
+        for depth, names in enumerate(self.block_params):
+            if name in names:
+                return depth, names.index(name)
+        return None
+
+    def classify(self, path: n.PathExpression, is_helper_expression: bool) -> str:
+        is_simple = _is_simple_id(path)
+        is_block_param = is_simple and self.block_param_index(path.parts[0]) is not None
+        is_helper = not is_block_param and is_helper_expression
+        is_eligible = not is_block_param and (is_helper or is_simple)
+        if is_eligible and not is_helper:
+            if path.parts[0] in self.known_helpers:
+                is_helper = True
+            elif self.options.known_helpers_only:
+                is_eligible = False
+        if is_helper:
+            return "helper"
+        return "ambiguous" if is_eligible else "simple"
+
+    # ------------------------------------------------------------ lookups
+
+    def path_value(self, path: n.PathExpression, *, falsy: bool = False, strict: bool = False) -> Ev:
+        """The value of a path, exactly as handlebars.js computes it (no missing-attribute reporting)."""
+        options = self.options
+        strict_mode = options.js_strict or options.assume_objects
+        require_terminal = options.js_strict and strict
+        scoped = _is_scoped(path)
+        parts = tuple(path.parts)
+        depth = path.depth
+        slot = None if depth or scoped or not parts else self.block_param_index(parts[0])
+
+        if slot is not None:
+            level, index = slot
+            rest = parts[1:]
+
+            def block_param(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
+                values = bp[level] if level < len(bp) else None
+                if values is None:
+                    raise HandlebarsError(f"Cannot read properties of undefined (reading '{index}')")
+                value = js.lookup_property(values, index)
+                if strict_mode:
+                    return _resolve_strict(value, rest, False)
+                return _resolve(value, rest, False)
+
+            return block_param
+
+        if not parts:
+
+            def context_reference(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
+                return _context_at(ctx, depths, depth)
+
+            return context_reference
+
+        if path.data:
+
+            def data_lookup(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
+                frame = data_at_depth(data, depth) if depth else data
+                if strict_mode:
+                    return _resolve_strict(frame, parts, require_terminal)
+                return _resolve(frame, parts, True)
+
+            return data_lookup
+
+        if not scoped and options.compat and not depth:
+            first, rest = parts[0], parts[1:]
+
+            def compat_lookup(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
+                value = _depthed_lookup(depths, first)
+                if strict_mode:
+                    return _resolve_strict(value, rest, require_terminal and bool(rest))
+                return _resolve(value, rest, falsy)
+
+            return compat_lookup
+
+        if strict_mode:
+
+            def strict_lookup(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
+                return _resolve_strict(_context_at(ctx, depths, depth), parts, require_terminal)
+
+            return strict_lookup
+
+        if not depth and len(parts) == 1 and not falsy:
+            (name,) = parts
+
+            def single(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
+                if ctx.__class__ is dict:
+                    return ctx.get(name)
+                return None if ctx is None else js.lookup_property(ctx, name)
+
+            return single
+
+        def context_lookup(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
+            return _resolve(_context_at(ctx, depths, depth), parts, falsy)
+
+        return context_lookup
+
+    def explain_null(self, path: n.PathExpression) -> Callable[[Runtime, Any, Any, tuple, tuple], bool]:
+        """For a lookup that gave nothing: did it meet an explicit null?"""
+        parts = tuple(path.parts)
+        slot = None if path.depth or _is_scoped(path) or not parts else self.block_param_index(parts[0])
+        depth = path.depth
+        compat = self.options.compat and not _is_scoped(path) and not depth
+
+        def explain(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> bool:
+            if slot is not None:
+                level, index = slot
+                values = bp[level] if level < len(bp) else None
+                if values is None:
+                    return False
+                value = js.lookup_property(values, index)
+                return (value is None and js.has_own_property(values, index)) or _has_null_segment(value, parts[1:])
+            if not parts:
+                return _context_at(ctx, depths, depth) is None
+            if compat:
+                return any(_has_null_segment(context, parts) for context in depths)
+            return _has_null_segment(_context_at(ctx, depths, depth), parts)
+
+        return explain
+
+    def reported(self, path: n.PathExpression, value: Ev, missing: _Missing | None) -> Ev:
+        """Wrap a path's value so that a missing or null result is reported (never for @data)."""
+        if missing is None or path.data:
+            return value
+        explain = self.explain_null(path)
+
+        def reporting(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
+            result = value(rt, ctx, data, bp, depths)
+            if result is None:
+                _report_missing(rt, missing, explain(rt, ctx, data, bp, depths))
+            return result
+
+        return reporting
+
+    def missing_at(self, path: n.PathExpression, kind: MissingKind | None, node: Any = None) -> _Missing | None:
+        if kind is None:
+            return None
+        line, column = _location(node) if node is not None else _location(path)
+        if line == 0:
+            line, column = _location(path)
+        return _Missing(path.original, line, column, kind, kind == "print" and self.options.ses_strict)
+
+    # ------------------------------------------------------------ expressions
+
+    def expression(self, node: Any, kind: MissingKind | None) -> Ev:
+        """A helper parameter or hash value."""
+        if isinstance(node, n.PathExpression):
+            return self.reported(node, self.path_value(node), self.missing_at(node, kind))
+        if isinstance(node, n.SubExpression):
+            return self.sub_expression(node, kind)
+        constant = node.value if isinstance(node, n.StringLiteral | n.NumberLiteral | n.BooleanLiteral) else None
+        return lambda rt, ctx, data, bp, depths: constant
+
+    def sub_expression(self, node: n.SubExpression, kind: MissingKind | None) -> Ev:
+        path = _literal_to_path(node.path)
+        if self.classify(path, True) == "simple":
+            return self.lambda_value(path, None)
+        return self.helper_call(path, node.params, node.hash, None, None, kind, node)
+
+    def lambda_value(self, path: n.PathExpression, missing: _Missing | None) -> Ev:
+        """A `simple` path (`{{a.b}}`, `{{this}}`, `{{../x}}`, block params): its value, functions called."""
+        value = self.reported(path, self.path_value(path, strict=True), missing)
+
+        def resolved(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
+            result = value(rt, ctx, data, bp, depths)
+            if result is not None and js.is_function(result):
+                return result(ctx)
+            return result
+
+        return resolved
+
+    def params_and_hash(
+        self, params: list[Any], hash: n.Hash | None, kind: MissingKind | None
+    ) -> tuple[list[Ev], list[tuple[str, Ev]] | None]:
+        compiled = [self.expression(param, kind) for param in params]
+        pairs = [(pair.key, self.expression(pair.value, kind)) for pair in hash.pairs] if hash is not None else None
+        return compiled, pairs
+
+    def program_makers(
+        self, program: ProgramSpec | None, inverse: ProgramSpec | None
+    ) -> Callable[[Runtime, Any, tuple, tuple], tuple[Any, Any]]:
+        """`options.fn` / `options.inverse`: set both (noop for the absent one) when either exists."""
+        if program is None and inverse is None:
+            return lambda rt, data, bp, depths: (None, None)
+
+        def make(rt: Runtime, data: Any, bp: tuple, depths: tuple) -> tuple[Any, Any]:
+            fn = BoundProgram(rt, program, data, bp, depths) if program is not None else noop
+            inv = BoundProgram(rt, inverse, data, bp, depths) if inverse is not None else noop
+            return fn, inv
+
+        return make
+
+    def helper_call(
+        self,
+        path: n.PathExpression,
+        params: list[Any],
+        hash: n.Hash | None,
+        program: ProgramSpec | None,
+        inverse: ProgramSpec | None,
+        kind: MissingKind | None,
+        node: Any,
+    ) -> Ev:
+        """handlebars.js `helperSexpr`: a known helper, else helpers[name] || context lookup || helperMissing."""
+        name = path.parts[0] if path.parts else handlebars_original(path)
+        if name in _CONDITION_HELPERS:
+            param_kind: MissingKind | None = "condition" if kind is not None else None
+        elif name in ("each", "with"):
+            param_kind = "block" if kind is not None else None
+        else:
+            param_kind = kind
+        param_evs, hash_pairs = self.params_and_hash(params, hash, param_kind)
+        makers = self.program_makers(program, inverse)
+        uses_data = self.uses_data
+        loc = _location(node)
+        js_strict = self.options.js_strict
+        options_name = handlebars_original(path)
+
+        if name in self.known_helpers:
+
+            def find_helper(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
+                helper = rt.helpers.get(name)
+                if helper is None:
+                    raise HandlebarsError("Cannot read properties of undefined (reading 'call')")
+                return helper
+
+        elif self.options.known_helpers_only:
+            raise RenderError(f"You specified knownHelpersOnly, but used the unknown helper {name}", *loc)
+        else:
+            simple = _is_simple_id(path)
+            non_helper = self.path_value(path, falsy=True, strict=True)
+
+            def find_helper(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
+                helper = rt.helpers.get(name) if simple else None
+                if helper is None:
+                    helper = non_helper(rt, ctx, data, bp, depths)
+                    if not js.truthy(helper) and not js_strict:
+                        helper = rt.helper_missing
+                if not callable(helper):
+                    raise HandlebarsError(f"{options_name} is not a function")
+                return helper
+
+        def call(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
+            values = [param(rt, ctx, data, bp, depths) for param in param_evs]
+            hash_values = _hash(hash_pairs, rt, ctx, data, bp, depths)
+            helper = find_helper(rt, ctx, data, bp, depths)
+            fn, inv = makers(rt, data, bp, depths)
+            this = ctx if ctx is not None else NULL_CONTEXT
+            options = Options(rt, options_name, this, hash_values, data if uses_data else None, fn, inv, bp, loc)
+            return _call_helper(helper, values, options)
+
+        return call
+
+    # ------------------------------------------------------------ statements
+
+    def mustache(self, node: n.MustacheStatement) -> St:
+        path = _literal_to_path(node.path)
+        kind = self.classify(path, bool(node.params) or node.hash is not None)
+        if kind == "helper":
+            value = self.helper_call(path, node.params, node.hash, None, None, "print", node)
+        elif kind == "simple":
+            value = self.lambda_value(path, self.missing_at(path, "print", node))
+        else:
+            value = self.ambiguous(path, None, None, self.missing_at(path, "print", node), node)
+        if node.escaped and self.options.escape:
+            output: Callable[[Any], str] = js.escape_expression
+        else:
+            output = js.output_string
+
+        def mustache(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> str:
+            return output(value(rt, ctx, data, bp, depths))
+
+        return _guard(mustache, *_location(node))
+
+    def ambiguous(
+        self,
+        path: n.PathExpression,
+        program: ProgramSpec | None,
+        inverse: ProgramSpec | None,
+        missing: _Missing | None,
+        node: Any,
+    ) -> Callable[..., Any]:
+        """handlebars.js `invokeAmbiguous`: helpers[name], else the context value (functions called), else
+        helperMissing. For blocks the result goes on to blockHelperMissing unless a helper was found."""
+        name = path.parts[0]
+        value = self.reported(path, self.path_value(path, strict=True), missing)
+        makers = self.program_makers(program, inverse)
+        uses_data = self.uses_data
+        js_strict = self.options.js_strict
+        loc = _location(node)
+        is_block = program is not None or inverse is not None
+
+        def call(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
+            helper = rt.helpers.get(name)
+            found = helper
+            if helper is None:
+                helper = value(rt, ctx, data, bp, depths)
+                if helper is None and not js_strict:
+                    helper = rt.helper_missing
+            fn, inv = makers(rt, data, bp, depths)
+            this = ctx if ctx is not None else NULL_CONTEXT
+            options = Options(rt, name, this, {}, data if uses_data else None, fn, inv, bp, loc)
+            result = _call_helper(helper, [], options) if js.is_function(helper) else helper
+            if is_block and found is None:
+                result = _call_helper(rt.block_helper_missing, [result], options)
+            return result
+
+        return call
+
+    def block(self, node: n.BlockStatement) -> St:
+        program = self.program(node.program) if node.program is not None else None
+        inverse = self.program(node.inverse) if node.inverse is not None else None
+        path = _literal_to_path(node.path)
+        kind = self.classify(path, bool(node.params) or node.hash is not None)
+        if kind == "helper":
+            value = self.helper_call(path, node.params, node.hash, program, inverse, "block", node)
+        elif kind == "simple":
+            value = self.block_value(path, program, inverse, node)
+        else:
+            value = self.ambiguous(path, program, inverse, self.missing_at(path, "block"), node)
+
+        def block(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> str:
+            return js.output_string(value(rt, ctx, data, bp, depths))
+
+        return _guard(block, *_location(node))
+
+    def block_value(
+        self, path: n.PathExpression, program: ProgramSpec | None, inverse: ProgramSpec | None, node: Any
+    ) -> Ev:
+        """handlebars.js `blockValue`: `{{#a.b}}` resolves the path, then runs blockHelperMissing."""
+        value = self.lambda_value(path, self.missing_at(path, "block"))
+        makers = self.program_makers(program, inverse)
+        uses_data = self.uses_data
+        loc = _location(node)
+        name = handlebars_original(path)
+
+        def call(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
+            result = value(rt, ctx, data, bp, depths)
+            fn, inv = makers(rt, data, bp, depths)
+            this = ctx if ctx is not None else NULL_CONTEXT
+            options = Options(rt, name, this, {}, data if uses_data else None, fn, inv, bp, loc)
+            return _call_helper(rt.block_helper_missing, [result], options)
+
+        return call
+
+    def partial(self, node: n.PartialStatement | n.PartialBlockStatement) -> St:
+        options = self.options
+        program = None
+        if isinstance(node, n.PartialBlockStatement) and node.program is not None:
+            program = self.program(node.program)
+        if len(node.params) > 1:
+            raise RenderError(f"Unsupported number of partial arguments: {len(node.params)}", *_location(node))
+        if node.params:
+            context_ev = self.expression(node.params[0], "partial-context")
+        elif options.explicit_partial_context:
+            context_ev = None
+        else:
+
+            def context_ev(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
+                return ctx
+
+        dynamic = isinstance(node.name, n.SubExpression)
+        name_ev = self.sub_expression(node.name, "partial-context") if dynamic else None
+        static_name = None if dynamic else _partial_name(node.name)
+        _, hash_pairs = self.params_and_hash([], node.hash, "partial-context")
+        indent = getattr(node, "indent", "") or ""
+        prefix = ""
+        if options.prevent_indent and indent:
+            prefix, indent = indent, ""
+        compat = options.compat
+        uses_data = self.uses_data
+
+        def partial(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> str:
+            if name_ev is not None:
+                found, name = name_ev(rt, ctx, data, bp, depths), None
+            else:
+                found, name = rt.partials.get(static_name), static_name
+            context = context_ev(rt, ctx, data, bp, depths) if context_ev is not None else None
+            hash_values = _hash(hash_pairs, rt, ctx, data, bp, depths)
+            fn = BoundProgram(rt, program, data, bp, depths) if program is not None else None
+            frame = data if uses_data else None
+            result = invoke_partial(
+                rt, found, name, context, hash_values, frame, bp, depths if compat else None, fn, indent
+            )
+            return prefix + result
+
+        return _guard(partial, *_location(node))
+
+
+def _partial_name(name: Any) -> str:
+    if isinstance(name, n.StringLiteral):
+        return name.value
+    if isinstance(name, n.NumberLiteral):
+        return js.number_to_string(name.value)
+    if isinstance(name, n.PathExpression):
+        return handlebars_original(name)
+    return _literal_to_path(name).original
+
+
+def _hash(
+    pairs: list[tuple[str, Ev]] | None, rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple
+) -> dict[str, Any] | None:
+    """Hash values evaluated in order, assigned in reverse like handlebars.js (first duplicate key wins)."""
+    if pairs is None:
+        return None
+    values = [(key, value(rt, ctx, data, bp, depths)) for key, value in pairs]
+    result: dict[str, Any] = {}
+    for key, value in reversed(values):
+        result[key] = value
+    return result
+
+
+def _call_helper(helper: Any, params: list[Any], options: Options) -> Any:
+    if not callable(helper):
+        raise HandlebarsError(f"{options.name} is not a function")
+    try:
+        return helper(*params, options)
+    except (RenderError, HandlebarsError, RecursionError):
+        raise
+    except Exception as error:  # a Python helper failed: report it where it was called
+        raise HandlebarsError(f"helper {options.name!r} failed: {error}") from error
+
+
+def _make_body(pieces: list[str | St]) -> Callable[[Runtime, Any, Any, tuple, tuple], str]:
+    if not pieces:
+        return lambda rt, ctx, data, bp, depths: ""
+    if len(pieces) == 1:
+        (only,) = pieces
+        if isinstance(only, str):
+            return lambda rt, ctx, data, bp, depths: only
+        return only
+    frozen = tuple(pieces)
+
+    def body(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> str:
+        return "".join([piece if piece.__class__ is str else piece(rt, ctx, data, bp, depths) for piece in frozen])
+
+    return body
