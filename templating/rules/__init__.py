@@ -13,8 +13,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
-from templating.catalogue import INTERNAL_ERROR, NO_FIXTURE, SYNTAX_ERROR, finding
+from templating.catalogue import INTERNAL_ERROR, NO_FIXTURE, RULES, SYNTAX_ERROR, finding
 from templating.hbs import parse
 from templating.hbs.errors import TemplateSyntaxError
 from templating.hbs.nodes import Program
@@ -91,12 +93,18 @@ def check_many(templates: Sequence[Template], jobs: int = 1, progress: Progress 
     chunk_size = max(1, min(MAX_CHUNK, len(templates) // (jobs * 4)))
     chunks = [templates[i : i + chunk_size] for i in range(0, len(templates), chunk_size)]
     findings: list[Finding] = []
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        for chunk, chunk_findings in zip(chunks, pool.map(_check_chunk, chunks), strict=True):
-            findings += chunk_findings
-            if progress is not None:
-                for t in chunk:
-                    progress(t)
+    done = 0
+    try:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            for chunk, rows in zip(chunks, pool.map(_check_chunk_rows, chunks), strict=True):
+                findings += _from_rows(chunk, rows)
+                done += 1
+                if progress is not None:
+                    for t in chunk:
+                        progress(t)
+    except (BrokenProcessPool, OSError):  # no worker processes here (sandbox, killed worker): finish in-process
+        for chunk in chunks[done:]:
+            findings += _check_chunk(chunk, progress)
     return findings
 
 
@@ -106,6 +114,38 @@ def _check_chunk(templates: Iterable[Template], progress: Progress | None = None
         findings += _guarded_check(t)
         if progress is not None:
             progress(t)
+    return findings
+
+
+# Findings travel back from worker processes as plain tuples, their paths as indexes into the template's own paths:
+# unpickling thousands of Path objects and dataclasses costs more than the check of a small template.
+Row = tuple[str, str, int, int, str | None, PartName | None, str | None, int | Path]
+
+
+def _template_paths(t: Template) -> list[Path]:
+    return [t.source, *t.part_paths.values(), *(fixture.path for fixture in t.fixtures.values())]
+
+
+def _check_chunk_rows(templates: Sequence[Template]) -> list[list[Row]]:
+    chunk_rows: list[list[Row]] = []
+    for t in templates:
+        index = {path: i for i, path in reversed(list(enumerate(_template_paths(t))))}
+        chunk_rows.append(
+            [
+                (f.code, f.message, f.line, f.column, f.template, f.part, f.fixture, index.get(f.path, f.path))
+                for f in _guarded_check(t)
+            ]
+        )
+    return chunk_rows
+
+
+def _from_rows(templates: Sequence[Template], chunk_rows: list[list[Row]]) -> list[Finding]:
+    findings: list[Finding] = []
+    for t, rows in zip(templates, chunk_rows, strict=True):
+        paths = _template_paths(t)
+        for code, message, line, column, template, part, fixture, path in rows:
+            where = paths[path] if isinstance(path, int) else path
+            findings.append(Finding(code, RULES[code].severity, message, where, line, column, template, part, fixture))
     return findings
 
 
