@@ -94,7 +94,7 @@ class SlidingWindowLimiter:
         while True:
             with self._mutex:
                 now = self._clock()
-                self._forget_before(now - self.window - self.margin)
+                self._forget_expired(now)
                 ready_at = self._paused_until
                 if len(self._starts) >= self.limit:
                     ready_at = max(ready_at, self._starts[0] + self.window + self.margin)
@@ -114,12 +114,12 @@ class SlidingWindowLimiter:
         """The server says no request is left: wait until our oldest request in the window leaves it."""
         with self._mutex:
             now = self._clock()
-            self._forget_before(now - self.window - self.margin)
+            self._forget_expired(now)
             oldest = self._starts[0] if self._starts else now
             self._paused_until = max(self._paused_until, oldest + self.window + self.margin)
 
-    def _forget_before(self, moment: float) -> None:
-        while self._starts and self._starts[0] < moment:
+    def _forget_expired(self, now: float) -> None:
+        while self._starts and self._starts[0] + self.window + self.margin <= now:
             self._starts.popleft()
 
 
@@ -237,8 +237,8 @@ class MailtrapClient:
                 attempt += 1
                 self._wait_before_retry(attempt, None, f"{method} {path}: {type(error).__name__}")
                 continue
-            self._observe_rate_headers(response)
             if response.is_success:
+                self._observe_rate_headers(response)
                 return _json_or_none(response)
             if response.status_code == 429:
                 self.stats.rate_limited += 1
@@ -277,6 +277,7 @@ class MailtrapClient:
         self._sleep(wait)
 
     def _observe_rate_headers(self, response: httpx.Response) -> None:
+        """A success with no request left predicts a 429: wait for the window (429s themselves back off)."""
         remaining = response.headers.get("X-Ratelimit-Remaining")
         if remaining is not None and remaining.strip().isdigit() and int(remaining) <= 0:
             self.limiter.exhausted()
