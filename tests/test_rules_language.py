@@ -54,6 +54,10 @@ def test_unescaped_forms_do_not_fire_c101() -> None:
     assert at(html_findings("{{{name}}} {{&name}} {{! c }} {{#if a}}{{/if}}"), "C101") == []
 
 
+def test_log_prints_nothing_so_it_is_not_c101() -> None:
+    assert at(html_findings("{{log name}}"), "C101") == []
+
+
 # ---------------------------------------------------------------- partials
 
 

@@ -100,3 +100,14 @@ def test_a_crashing_rule_becomes_x101_and_the_batch_goes_on(monkeypatch: pytest.
     findings = check_many([make_template("x", name="a"), make_template("y", name="b")])
     assert [(f.code, f.template) for f in findings] == [("X101", "a"), ("X101", "b")]
     assert "RuntimeError: boom" in findings[0].message
+
+
+def test_check_many_finishes_in_process_when_workers_cannot_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    class NoProcesses:
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            raise OSError("no processes here")
+
+    templates = [make_template(f"{{{{v{i}}}}}", name=f"t{i}") for i in range(40)]
+    expected = check_many(templates, jobs=1)
+    monkeypatch.setattr(rules, "ProcessPoolExecutor", NoProcesses)
+    assert check_many(templates, jobs=2) == expected

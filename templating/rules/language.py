@@ -189,9 +189,9 @@ class PartChecker:
     # ------------------------------------------------------------ statements
 
     def mustache(self, node: MustacheStatement) -> None:
-        if node.escaped:
-            self.report(ESCAPED_MUSTACHE, escaped_mustache_message(_mustache_inner(node)), node.span)
         name = helper_name(node.path)
+        if node.escaped and not (name == "log" and (node.params or node.hash)):  # log prints nothing
+            self.report(ESCAPED_MUSTACHE, escaped_mustache_message(_mustache_inner(node)), node.span)
         if node.params or node.hash is not None:
             self.call(name, node.path, len(node.params), node.hash, node.span, block=False)
         elif name in BLOCK_HELPERS or name == "lookup":
