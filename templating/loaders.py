@@ -565,6 +565,8 @@ class Loader:
             dirs: dict[str, Path] = {}
             with os.scandir(path) as entries:
                 for entry in entries:
+                    if entry.name.startswith("."):
+                        continue  # hidden: .git, .DS_Store, editor swap files
                     try:
                         if entry.is_dir():
                             dirs[entry.name] = path / entry.name

@@ -425,10 +425,14 @@ def test_walk_is_recursive_sorted_and_ignores_other_files(write_tree):
             "README.md": "# not a template",
             "logo.png": b"\x89PNG\r\n\x1a\n\x00",
             "partial.hbs": "{{x}}",
+            ".git/config.json": {"not": "a template"},
+            ".hidden.json": "{",
         }
     )
-    names = [template.name for template in load(src).templates]
+    result = load(src)
+    names = [template.name for template in result.templates]
     assert names == ["deep", "folder", "m", "z"]
+    assert [item.code for item in result.findings] == ["L110"] * 4
     assert names == [template.name for template in load(src).templates]
 
 
