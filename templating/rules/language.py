@@ -483,6 +483,11 @@ def _misuse_message(name: str, arity: int, block: bool) -> str:
             f"'{name}' used as {{{{{name} …}}}}, not as a block: Handlebars (SES) throws, Mailtrap has no "
             f"equivalent: write {{{{#{name} x}}}}…{{{{/{name}}}}}"
         )
+    if name in VALUE_HELPERS and block:
+        return (
+            f"'{name}' used as a block: Handlebars (SES) ignores the block's content, Mailtrap's engine rejects it: "
+            f"write {{{{{name} …}}}} without a block"
+        )
     expected = "two arguments" if name == "lookup" else "exactly one argument"
     form = "block" if block else "call"
     return (
