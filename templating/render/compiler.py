@@ -18,6 +18,7 @@ from templating.render import jsvalues as js
 from templating.render.runtime import (
     KNOWN_HELPERS,
     NULL_CONTEXT,
+    Body,
     BoundProgram,
     Decorator,
     HandlebarsError,
@@ -237,18 +238,21 @@ class _Compiler:
         self.block_params.insert(0, list(program.block_params))
         try:
             pieces: list[str | St] = []
+            explicit: list[bool] = []
             decorators: list[Decorator] = []
             for statement in program.body:
                 compiled = self.statement(statement, decorators)
-                if compiled is None:
+                if compiled is None or compiled == "":
                     continue
                 if isinstance(compiled, str) and pieces and isinstance(pieces[-1], str):
                     pieces[-1] += compiled
-                elif compiled != "":
-                    pieces.append(compiled)
+                    continue
+                pieces.append(compiled)
+                explicit.append(isinstance(compiled, _Explicit))
         finally:
             self.block_params.pop(0)
-        return ProgramSpec(_make_body(pieces), tuple(decorators), len(program.block_params))
+        body = _make_body(pieces, tuple(explicit), simple=len(program.body) == 1)
+        return ProgramSpec(body, tuple(decorators), len(program.block_params))
 
     def statement(self, node: Any, decorators: list[Decorator]) -> str | St | None:
         if isinstance(node, n.ContentStatement):
@@ -553,12 +557,15 @@ class _Compiler:
         else:
             value = self.ambiguous(path, None, None, self.missing_at(path, "print", node), node)
         if node.escaped and self.options.escape:
-            output: Callable[[Any], str] = js.escape_expression
-        else:
-            output = js.output_string
 
-        def mustache(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> str:
-            return output(value(rt, ctx, data, bp, depths))
+            def mustache(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
+                return js.escape_expression(value(rt, ctx, data, bp, depths))
+
+        else:
+
+            def mustache(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
+                result = value(rt, ctx, data, bp, depths)
+                return "" if result is None else result
 
         return _guard(mustache, *_location(node))
 
@@ -607,10 +614,13 @@ class _Compiler:
         elif kind == "simple":
             value = self.block_value(path, program, inverse, node)
         else:
+            # handlebars.js flushes its expression stack here: the result is appended on its own, not within `+`
             value = self.ambiguous(path, program, inverse, self.missing_at(path, "block"), node)
+            return _Explicit(_guard(value, *_location(node)))
 
-        def block(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> str:
-            return js.output_string(value(rt, ctx, data, bp, depths))
+        def block(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
+            result = value(rt, ctx, data, bp, depths)
+            return "" if result is None else result
 
         return _guard(block, *_location(node))
 
@@ -672,7 +682,9 @@ class _Compiler:
             result = invoke_partial(
                 rt, found, name, context, hash_values, frame, bp, depths if compat else None, fn, indent
             )
-            return prefix + result
+            if result is None:
+                result = ""
+            return js.add(prefix, result) if prefix else result
 
         return _guard(partial, *_location(node))
 
@@ -711,17 +723,81 @@ def _call_helper(helper: Any, params: list[Any], options: Options) -> Any:
         raise HandlebarsError(f"helper {options.name!r} failed: {error}") from error
 
 
-def _make_body(pieces: list[str | St]) -> Callable[[Runtime, Any, Any, tuple, tuple], str]:
+class _Explicit:
+    """A statement that handlebars.js appends with its own `if (x != null) buffer += x;` (an ambiguous block)."""
+
+    __slots__ = ("statement",)
+
+    def __init__(self, statement: St) -> None:
+        self.statement = statement
+
+    def __call__(self, rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
+        return self.statement(rt, ctx, data, bp, depths)
+
+
+def _make_body(pieces: list[str | St], explicit: tuple[bool, ...], simple: bool) -> Body:
+    """A program's body: the pieces' values joined the way handlebars.js's generated JavaScript joins them."""
     if not pieces:
         return lambda rt, ctx, data, bp, depths: ""
     if len(pieces) == 1:
         (only,) = pieces
         if isinstance(only, str):
             return lambda rt, ctx, data, bp, depths: only
+        if explicit[0] and not simple:
+            return lambda rt, ctx, data, bp, depths: join_values([only(rt, ctx, data, bp, depths)], explicit)
+        if explicit[0]:
+
+            def lone(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
+                result = only(rt, ctx, data, bp, depths)
+                return "" if result is None else result
+
+            return lone
         return only
     frozen = tuple(pieces)
 
-    def body(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> str:
-        return "".join([piece if piece.__class__ is str else piece(rt, ctx, data, bp, depths) for piece in frozen])
+    def body(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
+        values = [piece if piece.__class__ is str else piece(rt, ctx, data, bp, depths) for piece in frozen]
+        try:
+            return "".join(values)
+        except TypeError:  # a number, boolean, list, object or null among the values
+            return join_values(values, explicit)
 
     return body
+
+
+def join_values(values: list[Any], explicit: tuple[bool, ...]) -> Any:
+    """handlebars.js `mergeSource`: runs of appended values form `a + b + c` expressions (numbers add up);
+    an explicit value is appended to the buffer on its own when it is not null."""
+    if not any(explicit):
+        return _fold(values)
+    segments: list[tuple[bool, Any]] = []
+    for value, is_explicit in zip(values, explicit, strict=True):
+        if is_explicit:
+            segments.append((True, value))
+        elif segments and not segments[-1][0]:
+            segments[-1][1].append(value)
+        else:
+            segments.append((False, [value]))
+    buffer: Any = ""
+    start = 0
+    if not segments[0][0]:
+        buffer, start = _fold(segments[0][1]), 1
+    last = len(segments) - 1
+    for index in range(start, len(segments)):
+        is_explicit, content = segments[index]
+        if is_explicit:
+            if content is not None:
+                buffer = js.add(buffer, content)
+        elif index == last:
+            for value in content:
+                buffer = js.add(buffer, value)
+        else:
+            buffer = js.add(buffer, _fold(content))
+    return buffer
+
+
+def _fold(values: list[Any]) -> Any:
+    result = values[0]
+    for value in values[1:]:
+        result = js.add(result, value)
+    return result

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 _ARRAY_INDEX_MAX = 2**32 - 2
@@ -305,7 +305,16 @@ def is_function(value: Any) -> bool:
     return callable(value) and not isinstance(value, type)
 
 
-TypeName = Callable[[Any], str]
+def add(left: Any, right: Any) -> Any:
+    """JavaScript `left + right`: string concatenation when either side is (or converts to) a string."""
+    if left.__class__ is str and right.__class__ is str:
+        return left + right
+    if isinstance(left, str) or isinstance(right, str) or is_object(left) or is_object(right):
+        return to_string(left) + to_string(right)
+    if left is None or right is None or is_function(left) or is_function(right):
+        return to_string(left) + to_string(right) if is_function(left) or is_function(right) else math.nan
+    total = _to_number(left) + _to_number(right)
+    return int(total) if total.is_integer() and abs(total) <= 2**53 else total
 
 
 def type_of(value: Any) -> str:

@@ -4,6 +4,11 @@ A compiled program is a Python function `body(rt, context, data, block_params, d
 what handlebars.js calls a program wrapper: a body bound to the data frame, block-param stack and context depths of
 the place where it was created, which helpers call as `options.fn(context)`.
 
+Programs produce JavaScript values, not only strings: handlebars.js compiles a program's outputs into one `+`
+expression, so a program that prints a lone number returns that number, and two numbers printed unescaped back to back
+are added (`{{{a}}}{{{b}}}` with 1 and 2 prints 3). `BoundProgram.raw` returns that value (the built-in helpers use
+it); calling a program returns the string, which is what Python helpers get.
+
 - `depths` is a tuple, `depths[0]` the current context (pushed only when a program changes context).
 - `block_params` is a tuple of levels, one per program invocation, innermost first; a level is the list of values a
   helper passed (`[item, index]` for `#each`) or None.
@@ -19,7 +24,7 @@ from typing import Any, Literal
 from templating.render import jsvalues as js
 
 MissingKind = Literal["print", "condition", "block", "partial-context"]
-Body = Callable[["Runtime", Any, Any, tuple, tuple], str]
+Body = Callable[["Runtime", Any, Any, tuple, tuple], Any]
 
 # handlebars.js passes this sealed empty object as `this` to helpers when the context is null or undefined.
 NULL_CONTEXT: dict[str, Any] = {}
@@ -132,6 +137,9 @@ class BoundProgram:
             self.partials = apply_decorators(rt, spec.decorators, data, block_params, depths)
 
     def __call__(self, context: Any = None, data: Any = None, block_params: Any = None, depths: Any = None) -> str:
+        return js.output_string(self.raw(context, data, block_params))
+
+    def raw(self, context: Any = None, data: Any = None, block_params: Any = None, depths: Any = None) -> Any:
         depths = push_depth(context, self.depths)
         frame = data if data is not None else self.data
         stack = (block_params, *self.bound_block_params)
@@ -160,8 +168,20 @@ def apply_decorators(
     return partials
 
 
-def noop(context: Any = None, data: Any = None, block_params: Any = None, depths: Any = None) -> str:
-    return ""
+class _Noop:
+    """handlebars.js `container.noop`: the absent half of a block."""
+
+    __slots__ = ()
+    block_param_count = 0
+    partials = None
+
+    def __call__(self, context: Any = None, data: Any = None, block_params: Any = None, depths: Any = None) -> str:
+        return ""
+
+    raw = __call__
+
+
+noop = _Noop()
 
 
 # ---------------------------------------------------------------- helpers
@@ -218,8 +238,8 @@ def helper_if(*args: Any) -> Any:
     if js.is_function(conditional):
         conditional = conditional(options.context)
     if (not js.truthy(options.hash.get("includeZero")) and not js.truthy(conditional)) or js.is_empty(conditional):
-        return _program(options.inverse, "inverse")(options.context)
-    return _program(options.fn, "fn")(options.context)
+        return _raw(options.inverse, "inverse")(options.context)
+    return _raw(options.fn, "fn")(options.context)
 
 
 def helper_unless(*args: Any) -> Any:
@@ -239,8 +259,8 @@ def helper_with(*args: Any) -> Any:
     if js.is_function(context):
         context = context(options.context)
     if js.is_empty(context):
-        return _program(options.inverse, "inverse")(options.context)
-    return _program(options.fn, "fn")(context, data=options.data, block_params=[context])
+        return _raw(options.inverse, "inverse")(options.context)
+    return _raw(options.fn, "fn")(context, data=options.data, block_params=[context])
 
 
 def helper_each(*args: Any) -> Any:
@@ -250,15 +270,16 @@ def helper_each(*args: Any) -> Any:
     if js.is_function(context):
         context = context(options.context)
     data = create_frame(options.data) if options.data is not None else None
-    pieces: list[str] = []
+    result: Any = ""
 
     def run(value: Any, field: Any, index: int, last: bool) -> None:
+        nonlocal result
         if data is not None:
             data["key"] = field
             data["index"] = index
             data["first"] = index == 0
             data["last"] = last
-        pieces.append(_program(options.fn, "fn")(value, data=data, block_params=[value, field]))
+        result = js.add(result, _raw(options.fn, "fn")(value, data=data, block_params=[value, field]))
 
     count = 0
     if js.is_array(context):
@@ -271,21 +292,24 @@ def helper_each(*args: Any) -> Any:
         for index, key in enumerate(keys):
             run(js.lookup_property(context, key), key, index, index == count - 1)
     if count == 0:
-        return _program(options.inverse, "inverse")(options.context)
-    return "".join(pieces)
+        return _raw(options.inverse, "inverse")(options.context)
+    return result
 
 
-def _program(program: Callable[..., str] | None, name: str) -> Callable[..., str]:
+def _raw(program: Any, name: str) -> Callable[..., Any]:
+    """A block's program as the built-in helpers call it: returning its JavaScript value."""
     if program is None:
         raise HandlebarsError(f"{name} is not a function")
-    return program
+    return getattr(program, "raw", program)
 
 
 def helper_lookup(*args: Any) -> Any:
-    obj, field = (args[0] if len(args) > 1 else None), (args[1] if len(args) > 2 else None)
-    if not js.truthy(obj):
+    obj = args[0]
+    if not js.truthy(obj) and len(args) > 1:
         return obj
-    return js.lookup_property(obj, field)
+    if len(args) < 3:  # handlebars.js reads `options.lookupProperty` from a missing third argument
+        raise HandlebarsError("Cannot read properties of undefined (reading 'lookupProperty')")
+    return js.lookup_property(obj, args[1])
 
 
 def helper_log(*args: Any) -> Any:
@@ -301,14 +325,14 @@ def helper_missing(*args: Any) -> Any:
 def block_helper_missing(context: Any, options: Options) -> Any:
     this = options.context
     if context is True:
-        return options.fn(this)
+        return _raw(options.fn, "fn")(this)
     if context is False or context is None:
-        return options.inverse(this)
+        return _raw(options.inverse, "inverse")(this)
     if js.is_array(context):
         if len(context) > 0:
             return options.runtime.helpers["each"](context, options)
-        return options.inverse(this)
-    return options.fn(context, data=options.data, block_params=options.block_param_stack)
+        return _raw(options.inverse, "inverse")(this)
+    return _raw(options.fn, "fn")(context, data=options.data, block_params=options.block_param_stack)
 
 
 BUILTIN_HELPERS: dict[str, Helper] = {
@@ -386,7 +410,7 @@ def invoke_partial(
     if fn is not None:
         outer_block = js.lookup_property(data, "partial-block") if data is not None else None
         data = create_frame(data)
-        partial_block = _partial_block_wrapper(fn, outer_block)
+        partial_block = PartialBlock(fn, outer_block)
         data["partial-block"] = partial_block
         if fn.partials:
             partials = {**partials, **fn.partials}
@@ -405,21 +429,32 @@ def invoke_partial(
     original = rt.partials
     rt.partials = partials
     try:
-        result = partial(context, data=data, block_params=block_params, depths=depths)
+        result = getattr(partial, "raw", partial)(context, data=data, block_params=block_params, depths=depths)
     finally:
         rt.partials = original
     if indent:
+        if not isinstance(result, str):
+            raise HandlebarsError("result.split is not a function")
         result = indent_lines(result, indent)
     return result
 
 
-def _partial_block_wrapper(fn: BoundProgram, outer_block: Any) -> Callable[..., str]:
-    def partial_block(context: Any = None, data: Any = None, block_params: Any = None, depths: Any = None) -> str:
-        frame = create_frame(data)
-        frame["partial-block"] = outer_block
-        return fn(context, data=frame, block_params=block_params)
+class PartialBlock:
+    """`@partial-block`: the block of a `{{#> partial}}` call, run with the partial block of its own caller."""
 
-    return partial_block
+    __slots__ = ("fn", "outer_block")
+
+    def __init__(self, fn: BoundProgram, outer_block: Any) -> None:
+        self.fn = fn
+        self.outer_block = outer_block
+
+    def raw(self, context: Any = None, data: Any = None, block_params: Any = None, depths: Any = None) -> Any:
+        frame = create_frame(data)
+        frame["partial-block"] = self.outer_block
+        return self.fn.raw(context, data=frame, block_params=block_params)
+
+    def __call__(self, context: Any = None, data: Any = None, block_params: Any = None, depths: Any = None) -> str:
+        return js.output_string(self.raw(context, data, block_params))
 
 
 class PartialTemplate:
@@ -441,11 +476,11 @@ def run_main(rt: Runtime, main: ProgramSpec, context: Any, data: Any, outer_dept
     depths = push_depth(context, outer_depths) if outer_depths else (context,)
     block_params: tuple = ()
     if not main.decorators:
-        return main.body(rt, context, data, block_params, depths)
+        return js.to_string(main.body(rt, context, data, block_params, depths))
     inline = apply_decorators(rt, main.decorators, data, block_params, outer_depths or ())
     original = rt.partials
     rt.partials = {**original, **inline}
     try:
-        return main.body(rt, context, data, block_params, depths)
+        return js.to_string(main.body(rt, context, data, block_params, depths))
     finally:
         rt.partials = original
