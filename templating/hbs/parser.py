@@ -78,7 +78,7 @@ def parse_expression(text: str) -> Expression:
 class _Head:
     """The inside of an opening tag: helper name, params, hash, block params, strip flags, raw text and span."""
 
-    __slots__ = ("block_params", "hash", "key", "open", "params", "path", "raw", "span", "strip")
+    __slots__ = ("block_params", "hash", "key", "open", "params", "path", "raw", "span", "start", "strip")
 
     def __init__(self) -> None:
         self.path: Any = None
@@ -90,6 +90,7 @@ class _Head:
         self.raw = ""
         self.span = Span(0, 0, 0, 0)
         self.open = ""
+        self.start = 0
 
 
 class _Inverse:
@@ -133,7 +134,13 @@ class _Parser:
         return repr(text)
 
     def unexpected(self, tok: Token, expected: str) -> TemplateSyntaxError:
-        return self.error(tok.start, f"unexpected {self.describe(tok)}; expected {expected}")
+        opener = self.source.rfind("{{", 0, tok.start + 1) if tok.kind not in (lx.CONTENT, lx.EOF) else -1
+        if opener >= 0 and "}}" not in self.source[tok.start :]:
+            return self.error(opener, "unclosed tag: '{{' needs a matching '}}'")
+        message = f"unexpected {self.describe(tok)}; expected {expected}"
+        if tok.kind == lx.INVALID and self.text(tok) in "#/>^!&*" and self.source[tok.start - 1].isspace():
+            message += f" (write '{{{{{self.text(tok)}' with no space between '{{{{' and '{self.text(tok)}')"
+        return self.error(tok.start, message)
 
     def expect(self, kind: str, expected: str) -> Token:
         tok = self.tokens[self.pos]
@@ -430,6 +437,7 @@ class _Parser:
     def parse_head(self, open_tok: Token, block_params: bool, partial: bool = False) -> _Head:
         head = _Head()
         head.open = self.text(open_tok)
+        head.start = open_tok.start
         tok = self.tokens[self.pos]
         if partial and tok.kind == lx.OPEN_SEXPR:
             head.path = self.parse_sexpr()
@@ -464,7 +472,7 @@ class _Parser:
             return tok
         expected = _TOKEN_NAMES[kind]
         if tok.kind == lx.EOF:
-            return self._raise(self.error(tok.start, f"unclosed tag '{head.open}': expected {expected}"))
+            raise self.error(head.start, f"unclosed tag: '{head.open}' needs a matching {expected}")
         if tok.kind in (lx.CLOSE, lx.CLOSE_UNESCAPED, lx.CLOSE_RAW_BLOCK):
             raise self.error(
                 tok.start, f"tag opened with '{head.open}' must end with {expected}, not {self.describe(tok)}"
@@ -472,10 +480,6 @@ class _Parser:
         if tok.kind == lx.OPEN_BLOCK_PARAMS:
             raise self.error(tok.start, "block parameters ('as |x|') must come last in the tag")
         raise self.unexpected(tok, f"a parameter, 'key=value' or {expected}")
-
-    @staticmethod
-    def _raise(exc: TemplateSyntaxError) -> Token:
-        raise exc
 
     def finish_head(self, head: _Head, open_tok: Token, close_tok: Token) -> None:
         head.raw = self.source[open_tok.start : close_tok.end]
