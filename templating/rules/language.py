@@ -47,7 +47,6 @@ from templating.hbs.nodes import (
     Program,
     RawBlock,
     Span,
-    Statement,
     StringLiteral,
     SubExpression,
     UndefinedLiteral,
@@ -174,17 +173,15 @@ class PartChecker:
                 if name is not None:
                     visible.add(name)
         self.scopes.append(visible)
+        visitors = _STATEMENT_VISITORS
         for statement in program.body:
-            self.statement(statement)
+            visit = visitors.get(type(statement))
+            if visit is not None:  # content and comments need nothing
+                visit(self, statement)
         self.scopes.pop()
 
     def in_scope(self, name: str) -> bool:
         return any(name in scope for scope in self.scopes)
-
-    def statement(self, node: Statement) -> None:
-        visit = _STATEMENT_VISITORS.get(type(node))
-        if visit is not None:
-            visit(self, node)
 
     # ------------------------------------------------------------ statements
 
@@ -412,7 +409,7 @@ def _inverted_message(name: str) -> str:
 def _section_message(name: str) -> str:
     return (
         "mustache section {{#" + name + "}}: SES loops over a list, enters an object, else acts as #if; Mailtrap "
-        "documents only #each/#with/#if: convert picks one from the fixtures' types (give every template a fixture)"
+        "documents only #each/#with/#if: convert picks one from " + name + "'s type in the fixtures (so set it there)"
     )
 
 
