@@ -288,8 +288,8 @@ class MailtrapServer:
         method, path = scope["method"], scope["path"]
         token = _token_from(headers)
         if token != self.token:
-            await _error(401, {"error": "Incorrect API token"})(scope, receive, send)
             self._log(method, path, 401, counted=False)
+            await _error(401, {"error": "Incorrect API token"})(scope, receive, send)
             return None
         management = path.startswith("/api/accounts/")
         if not management:
@@ -297,8 +297,8 @@ class MailtrapServer:
             return None
         early = self._admit(token)
         if early is not None:
-            await early(scope, receive, send)
             self._log(method, path, early.status_code, counted=early.status_code != 429)
+            await early(scope, receive, send)
             return None
         remaining = self._remaining(token)
         rate_headers = [
@@ -310,8 +310,8 @@ class MailtrapServer:
             self._log(method, path, 0, counted=True)
             return "dropped"  # uvicorn closes the connection when an ASGI app returns a value
         if isinstance(pre, Response):
-            await _with_headers(pre, rate_headers)(scope, receive, send)
             self._log(method, path, pre.status_code, counted=True)
+            await _with_headers(pre, rate_headers)(scope, receive, send)
             return None
         if pre == "slow":
             await asyncio.sleep(self._faults.slow_seconds)
