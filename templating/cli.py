@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from templating import __version__
-from templating.commands import check, upload
+from templating.commands import check, convert, upload
 
 
 class Ses2mtGroup(click.Group):
@@ -31,6 +31,9 @@ def main() -> None:
 
 # Commands: one module each under templating/commands/, registered here with one line each.
 main.add_command(check.check)
+main.add_command(convert.convert)
+main.add_command(convert.render)
+main.add_command(convert.verify)
 main.add_command(upload.plan)
 main.add_command(upload.sync)
 main.add_command(upload.mapping)

@@ -8,6 +8,14 @@ lists each thing it changes about pybars3 and why:
   own context. Mailtrap documents `#with/else`; the adapter's `with` follows handlebars.js (`isEmpty` -> inverse, the
   enclosing context as parent, the enclosing @index/@key/@first/@last still visible).
 - `#unless`: pybars3 ignores `{{else}}`; the adapter's `unless` renders it, as handlebars.js does.
+- Standalone lines: pybars3 finds them with regular expressions over the source (`(?<=\n)[ \t]*{{#...}}[ \t]*\n`, and
+  a last-line rule whose `$` also matches before a final newline), which differs from handlebars.js: a standalone
+  `{{else}}` whose block renders its first branch leaves an extra newline, a lone `{{/if}}` on the last line eats the
+  newline before it, several tags on one line count as standalone. The adapter applies handlebars.js's rules
+  (compiler/whitespace-control.js, ported here on a tag scanner of its own, sharing no code with our parser) and
+  hands pybars3 the result with `~` markers resolved, pybars3's own regex pass switched off.
+- Line endings: pybars3's grammar turns a "\r\n" that directly follows a tag into "\n"; the adapter hands it template
+  text with "\r" replaced by U+FDD0 and puts "\r" back in the output (data values are not touched).
 - Numbers: pybars3 prints Python's `str()` (`1.0`, `1e+16`); the data given to pybars3 carries JSON numbers that print
   as JavaScript prints them (`1`, `10000000000000000`). Nothing else in the data is changed: lists and objects
   print the Python way, `{}` is falsy for pybars3's `#if`, and such differences are reported by verification.
@@ -17,8 +25,10 @@ Everything else (parsing, paths, `../`, whitespace and standalone lines, escapin
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -30,6 +40,9 @@ from templating.render.jsvalues import is_empty, number_to_string
 CompiledPybars = Callable[..., str]
 
 _compiler_lock = threading.Lock()
+# pybars3's grammar reads a text chunk starting with "\r\n" (right after a tag) as "\n": template text reaches pybars3
+# with every "\r" replaced by this noncharacter, put back after rendering.
+CARRIAGE_RETURN_STANDIN = "\ufdd0"
 
 
 class MailtrapRenderError(Exception):
@@ -85,12 +98,19 @@ def _unless(this: Any, options: dict[str, Any], context: Any) -> Any:
 HELPERS: dict[str, Callable[..., Any]] = {"with": _with, "unless": _unless}
 
 
+class _HandlebarsWhitespaceCompiler(Compiler):
+    """pybars3 without its regex whitespace pass: the source it gets has had handlebars.js's rules applied."""
+
+    def whitespace_control(self, source: str) -> str:
+        return source
+
+
 @lru_cache(maxsize=512)
 def compile_pybars(source: str) -> CompiledPybars:
     """pybars3's compiled template for `source`, cached by content (pybars3 compiles slowly)."""
     with _compiler_lock:
         try:
-            return Compiler().compile(source)
+            return _HandlebarsWhitespaceCompiler().compile(apply_whitespace_control(source))
         except Exception as exc:
             raise MailtrapRenderError(f"pybars3 cannot compile the converted template: {exc}") from None
 
@@ -99,6 +119,265 @@ def render_mailtrap(source: str, data: Mapping[str, Any]) -> str:
     """Render a converted template as Mailtrap would: standard escaping, missing variables print nothing."""
     template = compile_pybars(source)
     try:
-        return str(template(js_data(data), helpers=HELPERS))
+        text = str(template(js_data(data), helpers=HELPERS))
     except Exception as exc:
-        raise MailtrapRenderError(f"pybars3 cannot render the converted template: {type(exc).__name__}: {exc}") from None
+        message = f"pybars3 cannot render the converted template: {type(exc).__name__}: {exc}"
+        raise MailtrapRenderError(message) from None
+    return text.replace(CARRIAGE_RETURN_STANDIN, "\r")
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# handlebars.js whitespace control (standalone lines and `~`), for the converted subset: content, mustaches,
+# comments, blocks with one optional else. A port of compiler/whitespace-control.js over a tag scanner.
+
+
+@dataclass(slots=True)
+class _Content:
+    original: str
+    value: str
+    left_stripped: bool = False
+    right_stripped: bool = False
+
+
+@dataclass(slots=True)
+class _Tag:
+    text: str
+    kind: str  # "mustache" | "comment" | "partial" | "open" | "else" | "close"
+    strip_open: bool
+    strip_close: bool
+
+    @property
+    def bare(self) -> str:
+        text = self.text
+        if text.startswith("{{~"):
+            text = "{{" + text[3:]
+        if text.endswith("~}}"):
+            text = text[:-3] + "}}"
+        return text
+
+
+@dataclass(slots=True)
+class _Block:
+    open: _Tag
+    program: list[Any] | None = field(default_factory=list)
+    else_tag: _Tag | None = None
+    inverse: list[Any] | None = None
+    close: _Tag | None = None
+
+
+_COMMENT_LONG = re.compile(r"\{\{~?!--")
+
+
+def _scan(source: str) -> list[_Content | _Tag]:
+    items: list[_Content | _Tag] = []
+    position = 0
+    while position < len(source):
+        start = source.find("{{", position)
+        while start > 0 and source[start - 1] == "\\" and not source[: start - 1].endswith("\\"):
+            start = source.find("{{", start + 2)
+        if start < 0:
+            items.append(_Content(source[position:], source[position:]))
+            break
+        if start > position:
+            items.append(_Content(source[position:start], source[position:start]))
+        end = _tag_end(source, start)
+        items.append(_tag(source[start:end]))
+        position = end
+    return items
+
+
+def _tag_end(source: str, start: int) -> int:
+    if _COMMENT_LONG.match(source, start):
+        match = re.compile(r"--~?\}\}").search(source, start + 5)
+    elif re.compile(r"\{\{~?\{").match(source, start):
+        match = re.compile(r"\}~?\}\}").search(source, start)
+    else:
+        match = re.compile(r"\}\}").search(source, start)
+    return match.end() if match else len(source)
+
+
+def _tag(text: str) -> _Tag:
+    strip_open = text.startswith("{{~")
+    strip_close = text.endswith("~}}")
+    inner = text[3 if strip_open else 2 : -3 if strip_close else -2].strip()
+    kind = "mustache"
+    if inner.startswith("!"):
+        kind = "comment"
+    elif inner.startswith("#"):
+        kind = "open"
+    elif inner.startswith("/"):
+        kind = "close"
+    elif inner.startswith(">"):
+        kind = "partial"
+    elif inner == "^" or inner == "else" or inner.startswith("else ") or inner.startswith("^ "):
+        kind = "else"
+    elif inner.startswith("^"):
+        kind = "inverted"
+    return _Tag(text, kind, strip_open, strip_close)
+
+
+def _tree(items: list[_Content | _Tag]) -> list[Any]:
+    root: list[Any] = []
+    stack: list[tuple[_Block, list[Any]]] = []
+    body = root
+    for item in items:
+        if isinstance(item, _Tag) and item.kind in ("open", "inverted"):
+            block = _Block(item)
+            if item.kind == "inverted":
+                block.program, block.inverse = None, []
+            body.append(block)
+            stack.append((block, body))
+            body = block.inverse if block.program is None else block.program  # type: ignore[assignment]
+        elif isinstance(item, _Tag) and item.kind == "else" and stack:
+            block = stack[-1][0]
+            block.else_tag = item
+            if block.program is None:
+                block.program = []
+                body = block.program
+            else:
+                block.inverse = []
+                body = block.inverse
+        elif isinstance(item, _Tag) and item.kind == "close" and stack:
+            block, body = stack.pop()
+            block.close = item
+        else:
+            body.append(item)
+    return root
+
+
+def _prev_ws(body: list[Any], i: int | None, is_root: bool) -> bool:
+    i = len(body) if i is None else i
+    if i - 1 < 0:
+        return is_root
+    prev = body[i - 1]
+    if not isinstance(prev, _Content):
+        return False
+    pattern = r"\r?\n\s*?$" if (i - 2 >= 0 or not is_root) else r"(^|\r?\n)\s*?$"
+    return re.search(pattern, prev.original) is not None
+
+
+def _next_ws(body: list[Any], i: int | None, is_root: bool) -> bool:
+    i = -1 if i is None else i
+    if i + 1 >= len(body):
+        return is_root
+    following = body[i + 1]
+    if not isinstance(following, _Content):
+        return False
+    pattern = r"^\s*?\r?\n" if (i + 2 < len(body) or not is_root) else r"^\s*?(\r?\n|$)"
+    return re.search(pattern, following.original) is not None
+
+
+def _omit_right(body: list[Any] | None, i: int | None, multiple: bool = False) -> None:
+    index = 0 if i is None else i + 1
+    if body is None or index >= len(body) or not isinstance(body[index], _Content):
+        return
+    current = body[index]
+    if not multiple and current.right_stripped:
+        return
+    original = current.value
+    current.value = re.sub(r"^\s+" if multiple else r"^[ \t]*\r?\n?", "", current.value, count=1)
+    current.right_stripped = current.value != original
+
+
+def _omit_left(body: list[Any] | None, i: int | None, multiple: bool = False) -> bool:
+    index = (len(body) - 1 if body is not None else -1) if i is None else i - 1
+    if body is None or index < 0 or not isinstance(body[index], _Content):
+        return False
+    current = body[index]
+    if not multiple and current.left_stripped:
+        return False
+    original = current.value
+    current.value = re.sub(r"\s+$" if multiple else r"[ \t]+$", "", current.value, count=1)
+    current.left_stripped = current.value != original
+    return current.left_stripped
+
+
+def _accept_block(block: _Block) -> dict[str, bool]:
+    if block.program is not None:
+        _whitespace_program(block.program, False)
+    if block.inverse is not None:
+        _whitespace_program(block.inverse, False)
+    program = block.program if block.program is not None else block.inverse
+    inverse = block.inverse if block.program is not None else None
+    assert program is not None
+    close = block.close or _Tag("", "close", False, False)
+    strip = {
+        "open": block.open.strip_open,
+        "close": close.strip_close,
+        "openStandalone": _next_ws(program, None, False),
+        "closeStandalone": _prev_ws(inverse if inverse is not None else program, None, False),
+    }
+    if block.open.strip_close:
+        _omit_right(program, None, True)
+    if inverse is not None:
+        else_tag = block.else_tag or _Tag("", "else", False, False)
+        if else_tag.strip_open:
+            _omit_left(program, None, True)
+        if else_tag.strip_close:
+            _omit_right(inverse, None, True)
+        if close.strip_open:
+            _omit_left(inverse, None, True)
+        if _prev_ws(program, None, False) and _next_ws(inverse, None, False):
+            _omit_left(program, None)
+            _omit_right(inverse, None)
+    elif close.strip_open:
+        _omit_left(program, None, True)
+    return strip
+
+
+def _whitespace_program(body: list[Any], is_root: bool) -> None:
+    for i, current in enumerate(body):
+        if isinstance(current, _Content):
+            continue
+        if isinstance(current, _Block):
+            strip = _accept_block(current)
+        elif current.kind in ("comment", "partial"):
+            strip = {"inlineStandalone": True, "open": current.strip_open, "close": current.strip_close}
+        else:
+            strip = {"open": current.strip_open, "close": current.strip_close}
+        prev_ws = _prev_ws(body, i, is_root)
+        next_ws = _next_ws(body, i, is_root)
+        open_standalone = strip.get("openStandalone", False) and prev_ws
+        close_standalone = strip.get("closeStandalone", False) and next_ws
+        inline_standalone = strip.get("inlineStandalone", False) and prev_ws and next_ws
+        if strip["close"]:
+            _omit_right(body, i, True)
+        if strip["open"]:
+            _omit_left(body, i, True)
+        if inline_standalone:
+            _omit_right(body, i)
+            _omit_left(body, i)
+        if open_standalone:
+            assert isinstance(current, _Block)
+            _omit_right(current.program if current.program is not None else current.inverse, None)
+            _omit_left(body, i)
+        if close_standalone:
+            assert isinstance(current, _Block)
+            _omit_right(body, i)
+            _omit_left(current.inverse if current.inverse is not None else current.program, None)
+
+
+def _print(body: list[Any] | None) -> str:
+    out: list[str] = []
+    for item in body or []:
+        if isinstance(item, _Content):
+            out.append(item.value.replace("\r", CARRIAGE_RETURN_STANDIN))
+        elif isinstance(item, _Tag):
+            out.append(item.bare)
+        else:
+            out.append(item.open.bare)
+            first, second = (item.program, item.inverse) if item.open.kind == "open" else (item.inverse, item.program)
+            out.append(_print(first))
+            if item.else_tag is not None:
+                out.append(item.else_tag.bare)
+                out.append(_print(second))
+            if item.close is not None:
+                out.append(item.close.bare)
+    return "".join(out)
+
+
+def apply_whitespace_control(source: str) -> str:
+    """The source with handlebars.js's standalone-line and `~` stripping applied (and the `~` markers removed)."""
+    tree = _tree(_scan(source))
+    _whitespace_program(tree, True)
+    return _print(tree)

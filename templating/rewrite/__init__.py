@@ -93,7 +93,15 @@ def convert_template(t: Template, escape: EscapePolicy = "preserve") -> Conversi
             )
         for problem in converter.problems:
             conversion.findings.append(
-                finding(problem.code, problem.message, path, problem.span.line, problem.span.column,
-                        template=t.name, part=part, fixture=problem.fixture)
+                finding(
+                    problem.code,
+                    problem.message,
+                    path,
+                    problem.span.line,
+                    problem.span.column,
+                    template=t.name,
+                    part=part,
+                    fixture=problem.fixture,
+                )
             )
     return conversion

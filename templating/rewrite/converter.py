@@ -40,7 +40,6 @@ from .layout import (
     LEFT_TILDE,
     RIGHT_STANDALONE,
     RIGHT_TILDE,
-    alone_on_line,
     indent_lines,
     is_next_whitespace,
     is_prev_whitespace,
@@ -120,7 +119,7 @@ class PartConverter:
         if definitions:
             env = replace(env, partials={**env.partials, **definitions})
         replacements: list[Replacement] = []
-        for index, statement in enumerate(body):
+        for index in range(len(body)):
             replacement = self.emit_statement(body, index, env)
             if replacement is not None:
                 replacements.append(replacement)
@@ -145,9 +144,7 @@ class PartConverter:
                 continue
             assert isinstance(statement, BlockStatement)
             program_body = statement.program.body if statement.program else []
-            open_standalone = is_next_whitespace(program_body, None, False) and is_prev_whitespace(
-                body, index, is_root
-            )
+            open_standalone = is_next_whitespace(program_body, None, False) and is_prev_whitespace(body, index, is_root)
             close_standalone = is_prev_whitespace(program_body, None, False) and is_next_whitespace(
                 body, index, is_root
             )
@@ -166,10 +163,10 @@ class PartConverter:
             if isinstance(statement, BlockStatement):
                 if statement.decorator:
                     return self.remove_definition(body, index, env)
-                text = self.block_text(statement, env)
-                if text == self.source[statement.span.start : statement.span.end]:
+                text, end = self.block_text(statement, env, body, index)
+                if end == statement.span.end and text == self.slice(statement.span):
                     return None
-                return Replacement(statement.span.start, statement.span.end, text)
+                return Replacement(statement.span.start, end, text)
             if isinstance(statement, PartialStatement):
                 return self.expand_partial(body, index, env)
             if isinstance(statement, PartialBlockStatement):
@@ -210,8 +207,9 @@ class PartConverter:
             return Replacement(node.span.start, node.span.end, text)
         path_text = binding.text(env) if changed else self.slice(node.path.span)
         if changed:
-            self.record("R105" if self.is_block_param(node.path, env) else "R102", node.path.span,
-                        node.path.original, path_text)
+            self.record(
+                "R105" if self.is_block_param(node.path, env) else "R102", node.path.span, node.path.original, path_text
+            )
         return self.emit_unescape(node, raw, path_text, force=changed)
 
     def emit_helper_mustache(self, node: MustacheStatement, env: Env, raw: str) -> Replacement | None:
@@ -264,7 +262,10 @@ class PartConverter:
 
     def is_block_param(self, path: PathExpression, env: Env) -> bool:
         return (
-            not path.data and not path.this_ and path.depth == 0 and bool(path.parts)
+            not path.data
+            and not path.this_
+            and path.depth == 0
+            and bool(path.parts)
             and env.block_param(path.parts[0]) is not None
         )
 
@@ -298,7 +299,8 @@ class PartConverter:
                 return bound.extend(parts[1:]), True
             if not parts:
                 raise Unconvertible(
-                    "R127", f"{path.original}: inside a partial called with hash arguments, `this` is a new object "
+                    "R127",
+                    f"{path.original}: inside a partial called with hash arguments, `this` is a new object "
                     "(context + hash) that Mailtrap cannot name",
                 )
         ref = frame.target.extend(parts)
@@ -317,7 +319,8 @@ class PartConverter:
             if bound.kinds == {"object"}:
                 return Ref("data", bound.data_level, ("key",))
             raise Unconvertible(
-                "R130", f"{path.original}: whether it is @index (list) or @key (object) depends on the data, and the "
+                "R130",
+                f"{path.original}: whether it is @index (list) or @key (object) depends on the data, and the "
                 "fixtures do not settle it (add a fixture with the list or object)",
             )
         assert bound is not None
@@ -357,24 +360,33 @@ class PartConverter:
 
     # ------------------------------------------------------------------------------------------ blocks
 
-    def block_text(self, block: BlockStatement, env: Env) -> str:
+    def block_text(self, block: BlockStatement, env: Env, body: list[Statement], index: int) -> tuple[str, int]:
+        """The block's converted text and where its replaced region ends (past its span when a chained close
+        strips the line ending after it)."""
         head = self.block_head(block, env)
         assert block.close_span is not None
         rest, closes = self.block_rest(block, env, head, block.close_span.start)
         close_raw = block.close_raw or self.slice(block.close_span)
         close_text = close_raw if head.name == head.original_name else close_tag(block.close_strip, head.name)
+        end = block.span.end
         if closes:
             close_text = self.chain_closes(block, closes) + close_text
-        return head.text + rest + close_text
+            end = self.chain_close_end(block, body, index, env.is_root)
+        return head.text + rest + close_text, end
 
     def block_head(self, block: BlockStatement, env: Env, chained: bool = False) -> BlockHead:
         """The converted open tag, the helper it calls, and the environments of its two programs."""
         raw = block.open_raw or self.slice(block.open_span)
         name = block.path.original if isinstance(block.path, PathExpression) else self.slice(block.path.span)
-        simple = isinstance(block.path, PathExpression) and not block.path.data and block.path.depth == 0 and \
-            not block.path.this_ and len(block.path.parts) == 1
+        simple = (
+            isinstance(block.path, PathExpression)
+            and not block.path.data
+            and block.path.depth == 0
+            and not block.path.this_
+            and len(block.path.parts) == 1
+        )
         if block.inverted:
-            if simple and name in BUILTIN_BLOCKS or block.params or block.hash:
+            if (simple and name in BUILTIN_BLOCKS) or block.params or block.hash:
                 raise Unconvertible("R120", f"{raw}: inverted helper call has no exact Mailtrap form")
             return self.section_head(block, env, raw, inverted=True)
         if simple and name in BUILTIN_BLOCKS:
@@ -394,8 +406,9 @@ class PartConverter:
             pattern = None if ref is None or ref.pattern is None else ref.pattern + (("*",) if name == "each" else ())
             item = Ref("ctx", level, (), pattern)
             frames = (*env.frames, Frame(item))
-            inner = replace(inner, frames=frames, out_depth=level,
-                            data_depth=env.data_depth + (1 if name == "each" else 0))
+            inner = replace(
+                inner, frames=frames, out_depth=level, data_depth=env.data_depth + (1 if name == "each" else 0)
+            )
             bound: list[tuple[str, Any]] = []
             if block_params:
                 bound.append((block_params[0], item))
@@ -440,8 +453,12 @@ class PartConverter:
         if helper in ("each", "with"):
             level += 1
             pattern = None if binding.pattern is None else binding.pattern + (("*",) if helper == "each" else ())
-            inner = replace(inner, frames=(*env.frames, Frame(Ref("ctx", level, (), pattern))), out_depth=level,
-                            data_depth=env.data_depth + (1 if helper == "each" else 0))
+            inner = replace(
+                inner,
+                frames=(*env.frames, Frame(Ref("ctx", level, (), pattern))),
+                out_depth=level,
+                data_depth=env.data_depth + (1 if helper == "each" else 0),
+            )
         text = open_tag(block.open_strip, helper, path_text, False)
         self.record("R107" if inverted else "R106", block.open_span, raw, text)
         return BlockHead(text, helper, block.path.original, inner, replace(env, is_root=False))
@@ -470,7 +487,8 @@ class PartConverter:
         for sample in values_at(self.fixtures, binding.pattern):
             if value_kind(sample.value) == "blank":
                 raise Unconvertible(
-                    "R129", f"{raw}: {block.path.original!r} is {describe(sample.value)} in fixture "
+                    "R129",
+                    f"{raw}: {block.path.original!r} is {describe(sample.value)} in fixture "
                     f"{sample.fixture!r}: SES skips the section, #unless would render it",
                 )
 
@@ -499,8 +517,9 @@ class PartConverter:
         else_raw = block.else_raw or self.slice(block.else_span)
         else_text = else_raw
         if re.fullmatch(r"\{\{~?\s*\^\s*~?\}\}", else_raw):
-            else_text = "{{" + "~" * strip_open(block.inverse_strip) + "else" + "~" * strip_close(
-                block.inverse_strip) + "}}"
+            else_text = (
+                "{{" + "~" * strip_open(block.inverse_strip) + "else" + "~" * strip_close(block.inverse_strip) + "}}"
+            )
             self.record("R109", block.else_span, else_raw, else_text)
         return out + else_text + self.emit_body(second.body, block.else_span.end, end, second_env), []
 
@@ -521,17 +540,22 @@ class PartConverter:
         return joint
 
     def chain_closes(self, block: BlockStatement, closes: list[str]) -> str:
-        assert block.close_span is not None
+        """The closes of the nested blocks, inline before the original close (never standalone themselves)."""
         strip = block.close_strip or Strip()
-        stacked = alone_on_line(self.source, block.close_span.start, block.close_span.end) and not strip.open
-        separator = ""
-        if stacked:
-            separator = (line_end(self.source, block.close_span.end) or "\n") + line_indent(
-                self.source, block.close_span.start)
-        texts = []
-        for index, name in enumerate(closes):
-            texts.append("{{" + ("~" if index == 0 and strip.open else "") + "/" + name + "}}" + separator)
-        return "".join(texts)
+        return "".join(
+            "{{" + ("~" if i == 0 and strip.open else "") + "/" + name + "}}" for i, name in enumerate(closes)
+        )
+
+    def chain_close_end(self, block: BlockStatement, body: list[Statement], index: int, is_root: bool) -> int:
+        """handlebars.js quirk: the close of an `{{else if}}` chain is standalone when the FIRST chained branch ends
+        in a blank line part, and then it strips only the line ending after it; the indentation before it stays in
+        the last branch's output. The nested closes are never standalone, so the line ending goes with them."""
+        assert block.inverse is not None and block.close_span is not None
+        first_chained = block.inverse.body[0]
+        assert isinstance(first_chained, BlockStatement)
+        chained_body = first_chained.program.body if first_chained.program else []
+        standalone = is_prev_whitespace(chained_body, None, False) and is_next_whitespace(body, index, is_root)
+        return self.widen_right(body, index, block.span.end, False, standalone)
 
     # ------------------------------------------------------------------------------------------ partials
 
@@ -544,8 +568,9 @@ class PartConverter:
         definition = env.partials[name]
         start, end = block.span.start, block.span.end
         start = self.widen_left(body, index, start, block.open_strip.open, definition.open_standalone)
-        end = self.widen_right(body, index, end, bool(block.close_strip and block.close_strip.close),
-                               definition.close_standalone)
+        end = self.widen_right(
+            body, index, end, bool(block.close_strip and block.close_strip.close), definition.close_standalone
+        )
         self.record("R103", block.open_span, self.source[start:end], "")
         return Replacement(start, end, "")
 
@@ -576,7 +601,10 @@ class PartConverter:
         if name in env.expanding:
             raise Unconvertible("R126", f"{raw}: partial {name!r} calls itself")
         body_env = replace(
-            env, frames=(self.partial_frame(call, env, raw),), block_params=(), expanding=(*env.expanding, name),
+            env,
+            frames=(self.partial_frame(call, env, raw),),
+            block_params=(),
+            expanding=(*env.expanding, name),
             is_root=False,
         )
         text = self.partial_body(definition, body_env)
@@ -670,8 +698,11 @@ def inline_name(statement: Statement) -> str | None:
         return None
     if len(statement.params) != 1 or not isinstance(statement.params[0], StringLiteral | NumberLiteral):
         return None
-    return str(statement.params[0].value) if isinstance(statement.params[0], StringLiteral) else \
-        statement.params[0].original
+    return (
+        str(statement.params[0].value)
+        if isinstance(statement.params[0], StringLiteral)
+        else statement.params[0].original
+    )
 
 
 def partial_name(call: PartialStatement) -> str:
