@@ -410,3 +410,13 @@ def test_walk_is_in_source_order() -> None:
     ]
     contents_in_order = [n.original for n in walk(program) if isinstance(n, ContentStatement)]
     assert contents_in_order == ["a", "none", "n", "p"]
+
+
+def test_deep_nesting_is_an_error_not_a_crash() -> None:
+    fine = "{{#if a}}" * 100 + "x" + "{{/if}}" * 100
+    assert to_source(parse(fine)) == fine
+    with pytest.raises(TemplateSyntaxError) as info:
+        parse("{{#if a}}" * 101 + "{{/if}}" * 101)
+    assert "100 levels" in info.value.message
+    with pytest.raises(TemplateSyntaxError):
+        parse("{{x " + "(a " * 150 + "y" + ")" * 150 + "}}")

@@ -42,6 +42,9 @@ _HELPER_NAME_STARTS = frozenset({lx.ID, lx.DATA, lx.STRING, lx.NUMBER, lx.BOOLEA
 _PARAM_STARTS = _HELPER_NAME_STARTS | {lx.OPEN_SEXPR}
 _BODY_ENDS = frozenset({lx.OPEN_ENDBLOCK, lx.INVERSE, lx.OPEN_INVERSE_CHAIN, lx.EOF})
 _UNDEFINED_KEY = ("undefined",)
+# Blocks, `{{else x}}` chains and subexpressions nest by recursion (here, in whitespace control, the printer and the
+# renderer); far deeper than any real template, low enough to stay clear of Python's recursion limit.
+MAX_NESTING = 100
 
 _TOKEN_NAMES = {
     lx.CLOSE: "'}}'",
@@ -112,6 +115,7 @@ class _Parser:
         self.lines = LineIndex(source)
         self.tokens = tokenize(source, self.lines)
         self.pos = 0
+        self.depth = 0
 
     # ------------------------------------------------------------ helpers
 
@@ -178,6 +182,16 @@ class _Parser:
         while tokens[i].kind not in (lx.CLOSE, lx.CLOSE_UNESCAPED, lx.EOF, lx.CONTENT):
             i += 1
         return tokens[i].end if tokens[i].kind != lx.CONTENT else tokens[i].start
+
+    def enter(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            tok = self.tokens[self.pos]
+            raise self.error(
+                tok.start,
+                f"blocks, '{{{{else ...}}}}' chains and subexpressions nest more than "
+                f"{MAX_NESTING} levels deep here; that is not supported",
+            )
 
     def parse_body(self) -> list[Statement]:
         body: list[Statement] = []
@@ -261,6 +275,13 @@ class _Parser:
         return PartialStatement(head.path, head.params, head.hash, "", head.strip, head.raw, head.span)
 
     def parse_partial_block(self) -> PartialBlockStatement:
+        self.enter()
+        try:
+            return self._parse_partial_block()
+        finally:
+            self.depth -= 1
+
+    def _parse_partial_block(self) -> PartialBlockStatement:
         open_tok = self.tokens[self.pos]
         self.pos += 1
         head = self.parse_head(open_tok, block_params=False, partial=True)
@@ -320,6 +341,13 @@ class _Parser:
         )
 
     def parse_block(self) -> BlockStatement:
+        self.enter()
+        try:
+            return self._parse_block()
+        finally:
+            self.depth -= 1
+
+    def _parse_block(self) -> BlockStatement:
         open_tok = self.tokens[self.pos]
         self.pos += 1
         inverted = open_tok.kind == lx.OPEN_INVERSE
@@ -382,6 +410,13 @@ class _Parser:
         return _Inverse(_strip_flags(raw, raw), program, False, raw, self.span(tok.start, tok.end))
 
     def parse_inverse_chain(self) -> _Inverse:
+        self.enter()
+        try:
+            return self._parse_inverse_chain()
+        finally:
+            self.depth -= 1
+
+    def _parse_inverse_chain(self) -> _Inverse:
         """`{{else helper ...}} program [inverseChain]` -> a chained Program holding one BlockStatement."""
         open_tok = self.tokens[self.pos]
         self.pos += 1
@@ -503,6 +538,13 @@ class _Parser:
         return self.parse_helper_name()[0]
 
     def parse_sexpr(self) -> SubExpression:
+        self.enter()
+        try:
+            return self._parse_sexpr()
+        finally:
+            self.depth -= 1
+
+    def _parse_sexpr(self) -> SubExpression:
         open_tok = self.tokens[self.pos]
         self.pos += 1
         if open_tok.value is not None:
