@@ -10,6 +10,7 @@ A case is `{"template", "data", "compileOptions"?, "partials"?, "runtimeData"?}`
 
 from __future__ import annotations
 
+import atexit
 import json
 import shutil
 import subprocess
@@ -31,6 +32,50 @@ def backend() -> str | None:
     except Exception:
         return None
     return "js2py"
+
+
+class _NodeSession:
+    """One long-lived `node render.js --lines` process: a case per line in, a result per line out."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            ["node", str(RENDER_SCRIPT), "--lines"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+        )
+
+    def render(self, case: dict[str, Any]) -> dict[str, Any]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps(case) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError("the node oracle stopped")
+        return json.loads(line)
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        self.process.wait(timeout=10)
+
+
+_session: _NodeSession | None = None
+
+
+def render_one(case: dict[str, Any]) -> dict[str, Any]:
+    """Render one case with handlebars.js (a persistent Node process when Node is available)."""
+    global _session
+    kind = backend()
+    if kind == "node":
+        if _session is None or _session.process.poll() is not None:
+            _session = _NodeSession()
+            atexit.register(_session.close)
+        return _session.render(case)
+    if kind == "js2py":
+        return _render_js2py(case)
+    raise RuntimeError("no handlebars.js oracle (node + tests/oracle/node_modules, or the PyPI handlebars package)")
 
 
 def render_cases(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
