@@ -54,45 +54,75 @@ ID_CHARS = r"""[^\s!"#%-,\.\/;->@\[-\^`\{-~]"""
 _LITERAL_END = r"(?=[~}\s)])"
 
 # The `mu` rules of handlebars.l, in order. jison (not in flex mode) takes the first rule that matches.
-_MU_RULES: list[tuple[str, str]] = [
-    (OPEN_SEXPR, r"\("),
-    (CLOSE_SEXPR, r"\)"),
-    (OPEN_RAW_BLOCK, r"\{\{\{\{"),
-    (CLOSE_RAW_BLOCK, r"\}\}\}\}"),
-    (OPEN_PARTIAL, r"\{\{~?>"),
-    (OPEN_PARTIAL_BLOCK, r"\{\{~?#>"),
-    (OPEN_BLOCK, r"\{\{~?#\*?"),
-    (OPEN_ENDBLOCK, r"\{\{~?/"),
-    (INVERSE, r"\{\{~?\^\s*~?\}\}"),
-    (INVERSE, r"\{\{~?\s*else\s*~?\}\}"),
-    (OPEN_INVERSE, r"\{\{~?\^"),
-    (OPEN_INVERSE_CHAIN, r"\{\{~?\s*else\b"),
-    (OPEN_UNESCAPED, r"\{\{~?\{"),
-    (OPEN, r"\{\{~?&"),
-    (_LONG_COMMENT, r"\{\{~?!--"),
-    (COMMENT, r"\{\{~?![\s\S]*?\}\}"),
-    (OPEN, r"\{\{~?\*?"),
-    (EQUALS, r"="),
-    (ID, r"\.\."),
-    (ID, r"\.(?=[=~}\s\/.)|])"),
-    (SEP, r"[\/.]"),
-    (_WS, r"\s+"),
-    (CLOSE_UNESCAPED, r"\}~?\}\}"),
-    (CLOSE, r"~?\}\}"),
-    (STRING, r'"(?:\\["]|[^"])*"'),
-    (STRING, r"'(?:\\[']|[^'])*'"),
-    (DATA, r"@"),
-    (BOOLEAN, r"true" + _LITERAL_END),
-    (BOOLEAN, r"false" + _LITERAL_END),
-    (UNDEFINED, r"undefined" + _LITERAL_END),
-    (NULL, r"null" + _LITERAL_END),
-    (NUMBER, r"-?[0-9]+(?:\.[0-9]+)?" + _LITERAL_END),
-    (OPEN_BLOCK_PARAMS, r"as\s+\|"),
-    (CLOSE_BLOCK_PARAMS, r"\|"),
-    (ID, ID_CHARS + r"+(?=[=~}\s\/.)|])"),
-    (ID, r"\[(?:\\\]|[^\]])*\]"),
-    (INVALID, r"."),
+_BRACE = "{"
+_ID_START = "ID_START"  # any character the ID rule accepts first
+_ANY = "ANY"
+_SPACE = "SPACE"
+
+# The `mu` rules of handlebars.l, in order, each with the characters it can start with. jison (not in flex mode)
+# takes the first rule that matches; `_dispatch` keeps that order within the rules that can start with a character.
+_MU_RULES: list[tuple[str, str, str]] = [
+    (OPEN_SEXPR, r"\(", "("),
+    (CLOSE_SEXPR, r"\)", ")"),
+    (OPEN_RAW_BLOCK, r"\{\{\{\{", _BRACE),
+    (CLOSE_RAW_BLOCK, r"\}\}\}\}", "}"),
+    (OPEN_PARTIAL, r"\{\{~?>", _BRACE),
+    (OPEN_PARTIAL_BLOCK, r"\{\{~?#>", _BRACE),
+    (OPEN_BLOCK, r"\{\{~?#\*?", _BRACE),
+    (OPEN_ENDBLOCK, r"\{\{~?/", _BRACE),
+    (INVERSE, r"\{\{~?\^\s*~?\}\}", _BRACE),
+    (INVERSE, r"\{\{~?\s*else\s*~?\}\}", _BRACE),
+    (OPEN_INVERSE, r"\{\{~?\^", _BRACE),
+    (OPEN_INVERSE_CHAIN, r"\{\{~?\s*else\b", _BRACE),
+    (OPEN_UNESCAPED, r"\{\{~?\{", _BRACE),
+    (OPEN, r"\{\{~?&", _BRACE),
+    (_LONG_COMMENT, r"\{\{~?!--", _BRACE),
+    (COMMENT, r"\{\{~?![\s\S]*?\}\}", _BRACE),
+    (OPEN, r"\{\{~?\*?", _BRACE),
+    (EQUALS, r"=", "="),
+    (ID, r"\.\.", "."),
+    (ID, r"\.(?=[=~}\s\/.)|])", "."),
+    (SEP, r"[\/.]", "/."),
+    (_WS, r"\s+", _SPACE),
+    (CLOSE_UNESCAPED, r"\}~?\}\}", "}"),
+    (CLOSE, r"~?\}\}", "~}"),
+    (STRING, r'"(?:\\["]|[^"])*"', '"'),
+    (STRING, r"'(?:\\[']|[^'])*'", "'"),
+    (DATA, r"@", "@"),
+    (BOOLEAN, r"true" + _LITERAL_END, "t"),
+    (BOOLEAN, r"false" + _LITERAL_END, "f"),
+    (UNDEFINED, r"undefined" + _LITERAL_END, "u"),
+    (NULL, r"null" + _LITERAL_END, "n"),
+    (NUMBER, r"-?[0-9]+(?:\.[0-9]+)?" + _LITERAL_END, "-0123456789"),
+    (OPEN_BLOCK_PARAMS, r"as\s+\|", "a"),
+    (CLOSE_BLOCK_PARAMS, r"\|", "|"),
+    (ID, ID_CHARS + r"+(?=[=~}\s\/.)|])", _ID_START),
+    (ID, r"\[(?:\\\]|[^\]])*\]", "["),
+    (INVALID, r".", _ANY),
 ]
+
+
+def _compile(rules: list[tuple[str, str, str]]) -> tuple[re.Pattern[str], tuple[str, ...]]:
+    pattern = re.compile("|".join(f"({regex})" for _, regex, _ in rules))
+    return pattern, ("", *(kind for kind, _, _ in rules))
+
+
+def _can_start(starts: str, char: str) -> bool:
+    if starts == _BRACE:
+        return char == "{"
+    if starts == _ID_START:
+        return re.match(ID_CHARS, char) is not None
+    if starts == _SPACE:
+        return re.match(r"\s", char) is not None
+    if starts == _ANY:
+        return char != "\n"
+    return char in starts
+
+
+def _dispatch() -> dict[str, tuple[re.Pattern[str], tuple[str, ...]]]:
+    """Per ASCII first character: the ordered subset of the rules that can match there, as one regex."""
+    return {char: _compile([rule for rule in _MU_RULES if _can_start(rule[2], char)]) for char in map(chr, range(128))}
+
 
 # Fast path for the most common tags: `{{a.b}}`, `{{{a.b}}}`, `{{#if a.b}}`, `{{^x}}`, `{{/if}}`, `{{helper a}}`,
 # i.e. an opener, a plain dotted name and at most one plain dotted parameter. Such a tag becomes one token of the
@@ -106,8 +136,8 @@ _PLAIN_TAG = re.compile(
 )
 _PLAIN_KINDS = {"": OPEN, "{": OPEN_UNESCAPED, "#": OPEN_BLOCK, "^": OPEN_INVERSE, "/": OPEN_ENDBLOCK}
 _NOT_PLAIN_WORDS = frozenset({"true", "false", "null", "undefined", "this"})
-_MU = re.compile("|".join(f"({pattern})" for _, pattern in _MU_RULES))
-_MU_KINDS: tuple[str, ...] = ("", *(kind for kind, _ in _MU_RULES))
+_MU, _MU_KINDS = _compile(_MU_RULES)
+_MU_BY_CHAR = _dispatch()
 _LONG_COMMENT_END = re.compile(r"[\s\S]*?--~?\}\}")
 _RAW_CLOSE = re.compile(r"\{\{\{\{/(" + ID_CHARS + r"+)(?=[=}\s\/.])\}\}\}\}")
 # Tokens after which the lexer leaves the `mu` state.
@@ -215,11 +245,12 @@ def _mustache(source: str, pos: int, tokens: list[Token], lines: LineIndex | Non
         if kind is not None:
             append(Token(kind, pos, plain.end(), plain))
             return plain.end()
-    match = _MU.match
+    by_char = _MU_BY_CHAR
     n = len(source)
     while pos < n:
-        m = match(source, pos)
-        kind = _MU_KINDS[m.lastindex]  # type: ignore[index]
+        pattern, kinds = by_char.get(source[pos]) or (_MU, _MU_KINDS)
+        m = pattern.match(source, pos)
+        kind = kinds[m.lastindex]  # type: ignore[union-attr,index]
         end = m.end()
         if kind is _WS:
             pos = end

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from typing import Any
 
 from . import lexer as lx
@@ -45,6 +46,8 @@ _UNDEFINED_KEY = ("undefined",)
 # Blocks, `{{else x}}` chains and subexpressions nest by recursion (here, in whitespace control, the printer and the
 # renderer); far deeper than any real template, low enough to stay clear of Python's recursion limit.
 MAX_NESTING = 100
+_STRIPS = {(a, b): Strip(a, b) for a in (False, True) for b in (False, True)}
+_NO_STRIP = _STRIPS[False, False]
 
 _TOKEN_NAMES = {
     lx.CLOSE: "'}}'",
@@ -89,7 +92,7 @@ class _Head:
         self.params: list[Expression] = []
         self.hash: Hash | None = None
         self.block_params: list[str] = []
-        self.strip = Strip()
+        self.strip = _NO_STRIP
         self.raw = ""
         self.span = Span(0, 0, 0, 0)
         self.open = ""
@@ -113,6 +116,7 @@ class _Parser:
     def __init__(self, source: str) -> None:
         self.source = source
         self.lines = LineIndex(source)
+        self.line_starts = self.lines.starts
         self.tokens = tokenize(source, self.lines)
         self.pos = 0
         self.depth = 0
@@ -120,8 +124,9 @@ class _Parser:
     # ------------------------------------------------------------ helpers
 
     def span(self, start: int, end: int) -> Span:
-        line, column = self.lines.position(start)
-        return Span(start, end, line, column)
+        starts = self.line_starts
+        line = bisect_right(starts, start)
+        return Span(start, end, line, start - starts[line - 1] + 1)
 
     def error(self, offset: int, message: str) -> TemplateSyntaxError:
         return syntax_error(self.source, offset, message, self.lines)
@@ -203,7 +208,11 @@ class _Parser:
                 self.pos += 1
                 body.append(ContentStatement(self.text(tok), tok.value or "", self.span(tok.start, tok.end)))
             elif kind == lx.OPEN:
-                body.append(self.parse_mustache())
+                if tok.value is not None:
+                    self.pos += 1
+                    body.append(self.plain_mustache(tok))
+                else:
+                    body.append(self.parse_mustache())
             elif kind in _BODY_ENDS:
                 return body
             elif kind == lx.COMMENT:
@@ -222,6 +231,18 @@ class _Parser:
             else:
                 raise self.unexpected(tok, "text or a '{{' tag")
 
+    def plain_mustache(self, tok: Token) -> MustacheStatement:
+        """A fast-path `{{a.b}}` / `{{a.b c.d}}` tag (see lexer._PLAIN_TAG)."""
+        match: re.Match[str] = tok.value  # type: ignore[assignment]
+        span = self.span
+        name = match.group(3)
+        path = PathExpression(name, name.split("."), span=span(match.start(3), match.end(3)))
+        param = match.group(4)
+        params = [] if param is None else [PathExpression(param, param.split("."), span=span(*match.span(4)))]
+        strip = _STRIPS[match.group(1) == "~", match.group(6) is not None]
+        start, end = tok.start, tok.end
+        return MustacheStatement(path, params, None, True, "{{", strip, self.source[start:end], span(start, end))
+
     def plain_head(self, tok: Token) -> _Head:
         """The head of a fast-path tag (see lexer._PLAIN_TAG): a plain dotted name and at most one plain param."""
         match: re.Match[str] = tok.value  # type: ignore[assignment]
@@ -234,7 +255,7 @@ class _Parser:
             head.params = [PathExpression(param, param.split("."), span=self.span(match.start(4), match.end(4)))]
         head.open = self.source[tok.start : match.end(2)]
         head.raw = self.source[tok.start : tok.end]
-        head.strip = Strip(match.group(1) == "~", match.group(6) is not None)
+        head.strip = _STRIPS[match.group(1) == "~", match.group(6) is not None]
         head.span = self.span(tok.start, tok.end)
         return head
 
@@ -441,8 +462,12 @@ class _Parser:
         open_tok = self.tokens[self.pos]
         self.pos += 1
         if open_tok.value is not None:
-            head = self.plain_head(open_tok)
-            return head.path, head.key, head.raw, head.strip, head.span
+            match: re.Match[str] = open_tok.value  # type: ignore[assignment]
+            name = match.group(3)
+            path = PathExpression(name, name.split("."), span=self.span(match.start(3), match.end(3)))
+            strip = _STRIPS[match.group(1) == "~", match.group(6) is not None]
+            raw = self.source[open_tok.start : open_tok.end]
+            return path, ("s", name), raw, strip, self.span(open_tok.start, open_tok.end)
         tok = self.tokens[self.pos]
         if tok.kind not in _HELPER_NAME_STARTS:
             raise self.unexpected(tok, "the name of the block to close after '{{/'")
@@ -548,8 +573,12 @@ class _Parser:
         open_tok = self.tokens[self.pos]
         self.pos += 1
         if open_tok.value is not None:
-            head = self.plain_head(open_tok)
-            return head.path, head.key, head.raw, head.strip, head.span
+            match: re.Match[str] = open_tok.value  # type: ignore[assignment]
+            name = match.group(3)
+            path = PathExpression(name, name.split("."), span=self.span(match.start(3), match.end(3)))
+            strip = _STRIPS[match.group(1) == "~", match.group(6) is not None]
+            raw = self.source[open_tok.start : open_tok.end]
+            return path, ("s", name), raw, strip, self.span(open_tok.start, open_tok.end)
         tok = self.tokens[self.pos]
         if tok.kind not in _HELPER_NAME_STARTS:
             raise self.unexpected(tok, "a helper name after '('")
@@ -617,6 +646,12 @@ class _Parser:
     def parse_path(self) -> tuple[PathExpression, tuple]:
         tokens = self.tokens
         first = tokens[self.pos]
+        if first.kind == lx.ID and tokens[self.pos + 1].kind != lx.SEP:
+            written = self.source[first.start : first.end]
+            if written not in ("..", ".", "this") and written[0] != "[":
+                self.pos += 1
+                span = self.span(first.start, first.end)
+                return PathExpression(written, [written], span=span), ("s", written)
         data = first.kind == lx.DATA
         if data:
             self.pos += 1
@@ -676,7 +711,7 @@ def _strip_comment_end(value: str) -> str:
 
 
 def _strip_flags(open_text: str, close_text: str) -> Strip:
-    return Strip(open_text[2:3] == "~", close_text[-3:-2] == "~")
+    return _STRIPS[open_text[2:3] == "~", close_text[-3:-2] == "~"]
 
 
 def _prepare_block(

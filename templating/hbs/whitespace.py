@@ -76,14 +76,22 @@ class _WhitespaceControl:
     def program(self, body: list, is_root: bool = False) -> None:
         do_standalone = self.do_standalone
         for i, current in enumerate(body):
+            kind = type(current)
+            if kind is ContentStatement or (
+                kind is MustacheStatement and not (current.strip.open or current.strip.close)
+            ):
+                continue  # nothing to strip, never standalone
             strip = self.accept(current)
             if strip is None:
                 continue
-            prev_ws = self.is_prev_whitespace(body, i, is_root)
-            next_ws = self.is_next_whitespace(body, i, is_root)
-            open_standalone = strip.open_standalone and prev_ws
-            close_standalone = strip.close_standalone and next_ws
-            inline_standalone = strip.inline_standalone and prev_ws and next_ws
+            if strip.open_standalone or strip.close_standalone or strip.inline_standalone:
+                prev_ws = self.is_prev_whitespace(body, i, is_root)
+                next_ws = self.is_next_whitespace(body, i, is_root)
+                open_standalone = strip.open_standalone and prev_ws
+                close_standalone = strip.close_standalone and next_ws
+                inline_standalone = strip.inline_standalone and prev_ws and next_ws
+            else:
+                open_standalone = close_standalone = inline_standalone = False
             if strip.close:
                 self.omit_right(body, i, True)
             if strip.open:
