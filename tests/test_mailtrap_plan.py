@@ -158,3 +158,17 @@ def test_unreadable_payloads_are_problems(tmp_path: Path) -> None:
     loaded = load_local(out)
     assert [t.ses_name for t in loaded.templates] == ["a"]
     assert len(loaded.problems) == 1 and "b/mailtrap.json" in loaded.problems[0]
+
+
+def test_announced_creates_that_never_arrived_are_forgotten(tmp_path: Path) -> None:
+    lock = empty_lock(tmp_path)
+    lock.pending.update({"arrived": "t", "lost": "t"})
+    plan = build_plan(local("arrived"), [remote(1, template_payload("arrived"))], lock)
+    assert plan.stale_pending == ["lost"]
+    assert plan.actions[0].kind is Kind.UNCHANGED and plan.actions[0].created_by_tool
+
+
+def test_empty_out_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    (tmp_path / "OUT").mkdir()
+    loaded = load_local(tmp_path / "OUT")
+    assert loaded.templates == [] and "no converted templates" in loaded.problems[0]

@@ -252,3 +252,15 @@ def test_wrong_token_or_account_is_a_configuration_error(
     result = CliRunner().invoke(main, ["sync", str(out), "--yes"], env=env)
     assert result.exit_code == 2 and expected in result.stderr
     assert len(mailtrap_server.requests) == 1 and mailtrap_server.templates == []
+
+
+def test_max_time_bounds_the_sync_and_names_what_was_not_done(tmp_path: Path, mailtrap_server: MailtrapServer) -> None:
+    out = make_out(tmp_path, [f"t{index}" for index in range(5)])
+    mailtrap_server.fail_after_writes(1, mode="hang")
+    started = time.monotonic()
+    result = cli(mailtrap_server, "sync", str(out), "--yes", "--jobs", "1", "--max-time", "1")
+    assert time.monotonic() - started < 3
+    assert result.exit_code == 1
+    assert "Stopped: gave up" in result.stderr and "time budget" in result.stderr
+    assert "Not done (run sync again to finish; nothing will be duplicated): create t1, create t2" in result.stderr
+    assert "1 created" in result.stdout

@@ -158,10 +158,11 @@ class MailtrapClient:
         self._sleep = sleep
         self._clock = clock
         self._random = random.Random()
+        self._timeout = httpx.Timeout(timeout, connect=min(timeout, 10.0))
         self._http = httpx.Client(
             base_url=self.api_base,
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json", "User-Agent": USER_AGENT},
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            timeout=self._timeout,
             transport=transport,
             follow_redirects=False,
         )
@@ -227,7 +228,7 @@ class MailtrapClient:
             self.limiter.acquire(self.deadline)
             self.stats.requests += 1
             try:
-                response = self._http.request(method, path, json=json)
+                response = self._http.request(method, path, json=json, timeout=self._timeout_within_deadline())
             except (httpx.UnsupportedProtocol, httpx.InvalidURL) as error:
                 raise ApiError(f"{self.api_base}: not a usable API base URL ({error})") from error
             except httpx.TransportError as error:
@@ -259,6 +260,15 @@ class MailtrapClient:
                 )
                 continue
             raise _error_for(method, path, response)
+
+    def _timeout_within_deadline(self) -> httpx.Timeout:
+        """The configured timeouts, shortened so that no request outlives the time budget."""
+        if self.deadline is None:
+            return self._timeout
+        left = self.deadline - self._clock()
+        if left <= 0:
+            raise GaveUp("the time budget ran out")
+        return httpx.Timeout(min(self._timeout.read or left, left), connect=min(self._timeout.connect or left, left))
 
     def _wait_before_retry(
         self, attempt: int, retry_after: float | None, what: str, max_attempts: int | None = None

@@ -91,6 +91,8 @@ def load_local(out: Path) -> LocalSet:
     order, priority_problems = _priority(out, {t.ses_name for t in templates})
     problems += priority_problems
     templates.sort(key=lambda t: (order.get(t.ses_name, len(order)), t.ses_name))
+    if not names and not problems:
+        problems.append(f"{out}: no converted templates to upload (no */{PAYLOAD_FILE})")
     return LocalSet(templates, problems)
 
 

@@ -65,6 +65,7 @@ class Plan:
     partial: bool
     over_by: int = 0
     warnings: list[str] = field(default_factory=list)
+    stale_pending: list[str] = field(default_factory=list)
 
     def of(self, kind: Kind) -> list[Action]:
         return [action for action in self.actions if action.kind is kind]
@@ -138,6 +139,8 @@ def build_plan(
         actions += _deletions(remote, claimed_ids, lock)
 
     plan = Plan(actions, existing=len(remote), cap=cap, local_count=len(local), partial=partial, warnings=warnings)
+    remote_names = {str(t.get("name")) for t in remote}
+    plan.stale_pending = sorted(name for name in lock.pending if name not in remote_names)
     _apply_cap(plan)
     plan.actions.sort(key=lambda action: KIND_ORDER[action.kind])
     return plan

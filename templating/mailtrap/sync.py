@@ -72,6 +72,8 @@ def apply_plan(
     if plan.refused:
         raise ValueError("a refused plan cannot be applied")
     started = time.monotonic()
+    for name in plan.stale_pending:  # announced creates that never reached the account
+        lock.drop_pending(name)
     for action in plan.of(Kind.UNCHANGED):
         if action.remote is not None and any(lock.entries.get(name) is None for name in action.ses_names):
             lock.record(action.ses_names, action.remote, action.content_hash, action.created_by_tool)
