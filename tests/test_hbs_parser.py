@@ -420,3 +420,15 @@ def test_deep_nesting_is_an_error_not_a_crash() -> None:
     assert "100 levels" in info.value.message
     with pytest.raises(TemplateSyntaxError):
         parse("{{x " + "(a " * 150 + "y" + ")" * 150 + "}}")
+
+
+@pytest.mark.parametrize("source", ["a\x00b", "{{a}}\x00", "{{{{raw}}}}\x00{{{{/raw}}}}", "\\{{x\x00}}"])
+def test_nul_in_text_is_rejected_like_handlebars_js(source: str) -> None:
+    with pytest.raises(TemplateSyntaxError) as info:
+        parse(source)
+    assert info.value.offset == source.index("\x00")
+
+
+def test_nul_inside_comments_and_strings_is_accepted() -> None:
+    for source in ["{{!-- \x00 --}}", '{{x "\x00"}}']:
+        assert to_source(parse(source)) == source

@@ -216,8 +216,19 @@ def tokenize(source: str, lines: LineIndex | None = None) -> list[Token]:
         elif idx > pos:
             append(Token(CONTENT, pos, idx, source[pos:idx]))
         pos = _mustache(source, idx, tokens, lines)
+    if "\x00" in source:
+        _reject_nul_in_content(source, tokens, lines)
     append(Token(EOF, n, n))
     return tokens
+
+
+def _reject_nul_in_content(source: str, tokens: list[Token], lines: LineIndex | None) -> None:
+    """handlebars.js's content rules (`[^\\x00]`) make a NUL character outside tags a lexical error."""
+    for token in tokens:
+        if token.kind == CONTENT:
+            offset = source.find("\x00", token.start, token.end)
+            if offset >= 0:
+                raise syntax_error(source, offset, "a NUL character (U+0000) is not allowed in template text", lines)
 
 
 def _escaped_content(source: str, idx: int, tokens: list[Token]) -> int:
