@@ -242,3 +242,67 @@ def test_canonical_printing_reparses_to_the_same_tree(source: str) -> None:
     canonical = to_source(_drop_raw(program))
     reparsed = parse(canonical)
     assert _shape(reparsed) == expected, canonical
+
+
+SOUP = st.lists(
+    st.sampled_from(
+        [
+            "{{",
+            "}}",
+            "{",
+            "}",
+            "~",
+            "#",
+            "/",
+            "^",
+            ">",
+            "!",
+            "--",
+            "else",
+            " ",
+            "\n",
+            "\r\n",
+            "x",
+            "a.b",
+            ".",
+            "..",
+            "[",
+            "]",
+            '"',
+            "'",
+            "(",
+            ")",
+            "=",
+            "|",
+            "as |",
+            "@",
+            "\\",
+            "&",
+            "*",
+            "1",
+            "-",
+            "this",
+            "true",
+            "{{{{",
+            "}}}}",
+            "if",
+            "k=v",
+            "é",
+            "\t",
+        ]
+    ),
+    max_size=16,
+).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(SOUP)
+def test_any_input_parses_or_raises_a_located_syntax_error(source: str) -> None:
+    try:
+        program = parse(source)
+    except TemplateSyntaxError as error:
+        assert 1 <= error.line <= source.count("\n") + 1
+        assert error.column >= 1
+        assert 0 <= error.offset <= len(source)
+        return
+    assert to_source(program) == source
