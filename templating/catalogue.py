@@ -136,3 +136,8 @@ RENDER_MISMATCH = rule("V101", E, "Mailtrap's render of the converted template d
 FIXTURE_SKIPPED = rule("V102", I, "fixture not verified: SES cannot render it (see the D1xx finding)")
 MAILTRAP_RENDER_FAILED = rule("V103", E, "the converted template cannot be rendered by the Mailtrap-dialect engine")
 NOTHING_VERIFIED = rule("V104", W, "template has no fixture SES can render: the conversion is not proven")
+
+# Appended by the MJML work (templating/sources/mjml.py): J1xx, a folder form's html.mjml compiled to HTML.
+MJML_ERROR = rule("J101", E, "html.mjml cannot be compiled by MJML")
+MJML_MISSING = rule("J102", E, "mjml-python is not installed: html.mjml cannot be compiled")
+MJML_DROPPED_EXPRESSION = rule("J103", E, "MJML dropped a Handlebars expression while compiling html.mjml")

@@ -10,7 +10,8 @@ Forms:
   in the file) and `<stem>.data/<TemplateName>/<name>.json` (for that template only; it wins over a shared fixture
   of the same name).
 - a folder holding `html.hbs` (required), `subject.hbs`, `text.hbs`; fixtures in `data/<name>.json`; the template's
-  name is the folder's name.
+  name is the folder's name. `html.mjml` may stand for `html.hbs`: it is compiled to HTML (templating.sources.mjml,
+  J1xx findings) and the html part is that HTML.
 Text is read as bytes and decoded as strict UTF-8 (a leading BOM is dropped), line endings untouched.
 """
 
@@ -35,6 +36,7 @@ FIXTURE_FILE_SUFFIX = ".data.json"
 FIXTURE_DIR_SUFFIX = ".data"
 FOLDER_FIXTURE_DIR = "data"
 FOLDER_PART_FILES: dict[PartName, str] = {"subject": "subject.hbs", "html": "html.hbs", "text": "text.hbs"}
+MJML_HTML_FILE = "html.mjml"  # a folder form's html part as MJML, compiled by templating.sources.mjml
 V1_PART_KEYS: dict[PartName, str] = {"subject": "SubjectPart", "html": "HtmlPart", "text": "TextPart"}
 V2_PART_KEYS: dict[PartName, str] = {"subject": "Subject", "html": "Html", "text": "Text"}
 V1_TOP_KEYS = ("Template",)
@@ -469,7 +471,8 @@ def is_fixture_path(path: Path) -> bool:
     parents = [path.parent, path.parent.parent]
     if any(parent.name.endswith(FIXTURE_DIR_SUFFIX) for parent in parents):
         return True
-    return path.parent.name == FOLDER_FIXTURE_DIR and (path.parent.parent / FOLDER_PART_FILES["html"]).is_file()
+    html_files = (FOLDER_PART_FILES["html"], MJML_HTML_FILE)
+    return path.parent.name == FOLDER_FIXTURE_DIR and any((path.parent.parent / name).is_file() for name in html_files)
 
 
 def fixture_name(path: Path) -> str:
@@ -513,7 +516,7 @@ class Loader:
         folder = self.list_folder(path.parent)
         if folder is None:
             return
-        if path.name in FOLDER_PART_FILES.values():
+        if path.name in (*FOLDER_PART_FILES.values(), MJML_HTML_FILE):
             self.guarded(path.parent, lambda: self.load_folder_form(folder))
         elif is_fixture_path(path):
             message = "this is a fixture file, not a template: pass the template file or its folder"
@@ -528,7 +531,7 @@ class Loader:
         folder = self.list_folder(path)
         if folder is None:
             return
-        is_folder_form = "html.hbs" in folder.files
+        is_folder_form = "html.hbs" in folder.files or MJML_HTML_FILE in folder.files
         if is_folder_form:
             self.guarded(path, lambda: self.load_folder_form(folder))
         elif any(name in folder.files for name in ("subject.hbs", "text.hbs")):
@@ -670,10 +673,14 @@ class Loader:
         failed = False
         for part in PART_NAMES:
             part_path = folder.files.get(FOLDER_PART_FILES[part])
+            if part_path is None and part == "html":
+                part_path = folder.files.get(MJML_HTML_FILE)
             if part_path is None:
                 continue
             try:
                 parts[part] = read_text(part_path)
+                if part_path.name == MJML_HTML_FILE:
+                    failed = not self.compile_mjml(parts, part_path, name) or failed
             except LoadProblem as exc:
                 failed = True
                 line, column = exc.line, exc.column
@@ -689,6 +696,16 @@ class Loader:
         template.fixtures = self.folder_form_fixtures(folder, name)
         self.name_positions[id(template)] = (folder.path, 0, 0)
         self.templates.append(template)
+
+    def compile_mjml(self, parts: dict[PartName, str], path: Path, template: str) -> bool:
+        """Replace the html part's MJML text by its compiled HTML; False (with findings) when it cannot compile."""
+        from templating.sources.mjml import compile_mjml_file
+
+        html, findings = compile_mjml_file(parts["html"], path, template)
+        self.findings.extend(findings)
+        if html is not None:
+            parts["html"] = html
+        return html is not None
 
     def folder_form_fixtures(self, folder: Folder, template: str) -> dict[str, Fixture]:
         fixtures: dict[str, Fixture] = {}

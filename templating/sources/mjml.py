@@ -1,0 +1,347 @@
+"""MJML sources: a folder-form template may hold `html.mjml` instead of `html.hbs`; it is compiled to HTML here.
+
+    compile_mjml(source) -> MjmlResult          # html, or problems with line/column in the .mjml text
+    compile_mjml_file(text, path, template)     # the loader's entry point: html or None, and findings (J1xx)
+
+mjml-python (the mrml compiler) does not know Handlebars and mangles it: `src='{{t "img"}}'` comes out as
+`src="{{t \\"img\\"}}"`, and `<a {{#if y}}target="_blank"{{/if}}>` or a bare `<` in text does not parse at all. So every
+Handlebars expression is swapped for an opaque placeholder before compiling and put back, byte for byte, afterwards:
+
+- in text and in attribute values: a token of letters and digits (`hbsph0x`), which mrml copies untouched;
+- inside a tag, between attributes: a dummy attribute (` data-hbsph-0=""`), restored with the spacing the source had;
+- a bare `<` in text (not starting a tag, comment or end tag) is protected the same way, as a text token.
+
+The compiled HTML therefore holds exactly the original expressions. An expression mrml drops (for example one inside
+an `<mj-button ...>` tag: MJML components keep only the attributes they know) is a J103 finding at its place in the
+.mjml file; mrml's own errors are J101 findings at the position mrml reports, when it reports one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from templating.catalogue import finding
+from templating.model import Finding
+
+__all__ = [
+    "MjmlProblem",
+    "MjmlResult",
+    "Placeholder",
+    "Protected",
+    "compile_mjml",
+    "compile_mjml_file",
+    "mjml_available",
+    "protect",
+    "restore",
+]
+
+PlaceholderKind = Literal["text", "value", "tag"]
+TAG_NAME_START = re.compile(r"[A-Za-z]")
+TAG_NAME_CHARS = re.compile(r"[A-Za-z0-9:_.-]*")
+MRML_POSITION = re.compile(r"at position (\d+):(\d+)")
+WHITESPACE = " \t\r\n\f"
+
+
+@dataclass(frozen=True, slots=True)
+class Placeholder:
+    """One protected piece of the source: `original` (a Handlebars expression or a bare `<`) at `offset`."""
+
+    token: str
+    original: str
+    offset: int
+    kind: PlaceholderKind
+    space_before: bool = True
+    space_after: bool = True
+
+    @property
+    def attribute(self) -> str:
+        return f"data-{self.token}"
+
+
+@dataclass(slots=True)
+class Protected:
+    """The MJML source with placeholders, and how to map its offsets back to the original source."""
+
+    original: str
+    source: str
+    placeholders: list[Placeholder]
+    prefix: str
+    # (protected start, original start, copied verbatim?) for each consecutive piece of `source`
+    pieces: list[tuple[int, int, bool]] = field(default_factory=list)
+
+    def original_offset(self, protected_offset: int) -> int:
+        start, original_start, verbatim = 0, 0, True
+        for piece in self.pieces:
+            if piece[0] > protected_offset:
+                break
+            start, original_start, verbatim = piece
+        return original_start + (protected_offset - start if verbatim else 0)
+
+
+@dataclass(frozen=True, slots=True)
+class MjmlProblem:
+    code: str
+    message: str
+    line: int = 0
+    column: int = 0
+
+
+@dataclass(slots=True)
+class MjmlResult:
+    html: str | None
+    problems: list[MjmlProblem] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------------------------- protecting
+
+
+def _token_prefix(source: str) -> str:
+    """A placeholder prefix that does not occur in the source, so that restoring cannot touch the user's text."""
+    prefix = "hbsph"
+    while prefix in source.lower():
+        prefix += "q"
+    return prefix
+
+
+def _mustache_end(source: str, start: int) -> int:
+    """The end offset of the Handlebars tag starting at `start` (`{{`), or -1 when it is never closed. Strings inside
+    the tag (`{{t "a}}b"}}`) do not close it; comments close at `--}}`, triple and raw tags at `}}}` / `}}}}`."""
+    if source.startswith("{{!--", start) or source.startswith("{{~!--", start):
+        end = re.compile(r"--~?\}\}").search(source, start + 5)
+        return end.end() if end else -1
+    if source.startswith("{{!", start) or source.startswith("{{~!", start):
+        end = source.find("}}", start)
+        return end + 2 if end >= 0 else -1
+    braces = 4 if source.startswith("{{{{", start) else 3 if source.startswith("{{{", start) else 2
+    closing = "}" * braces
+    position = start + braces
+    quote: str | None = None
+    while position < len(source):
+        char = source[position]
+        if quote:
+            if char == quote:
+                quote = None
+        elif char in "\"'":
+            quote = char
+        elif source.startswith(closing, position) or (source.startswith("~" + closing, position) and braces == 2):
+            return position + len(closing) + (1 if char == "~" else 0)
+        elif braces == 3 and source.startswith("}~}}", position):
+            return position + 4
+        position += 1
+    return -1
+
+
+class _Protector:
+    """Walks the MJML text with a small HTML state machine; Handlebars tags are opaque to it."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.prefix = _token_prefix(source)
+        self.out: list[str] = []
+        self.out_length = 0
+        self.pieces: list[tuple[int, int, bool]] = []
+        self.placeholders: list[Placeholder] = []
+        self.state = "text"  # text | tag | value-start | dq | sq | unquoted | comment | closing
+
+    def emit(self, text: str, original_offset: int, verbatim: bool) -> None:
+        if not text:
+            return
+        self.pieces.append((self.out_length, original_offset, verbatim))
+        self.out.append(text)
+        self.out_length += len(text)
+
+    def placeholder(self, original: str, offset: int, kind: PlaceholderKind, before: bool, after: bool) -> None:
+        token = f"{self.prefix}{len(self.placeholders)}x"
+        item = Placeholder(token, original, offset, kind, before, after)
+        self.placeholders.append(item)
+        self.emit(f' {item.attribute}="" ' if kind == "tag" else token, offset, False)
+
+    def run(self) -> Protected:
+        source, position, verbatim_start = self.source, 0, 0
+        while position < len(source):
+            expression_start = position - 1 if source.startswith("\\{{", position - 1) and position else position
+            if source.startswith("{{", position) and (end := _mustache_end(source, position)) > 0:
+                self.emit(source[verbatim_start:expression_start], verbatim_start, True)
+                self.expression(expression_start, end)
+                position = verbatim_start = end
+                continue
+            if self.state == "text" and source[position] == "<" and self.is_bare_less_than(position):
+                self.emit(source[verbatim_start:position], verbatim_start, True)
+                self.placeholder("<", position, "text", True, True)
+                position = verbatim_start = position + 1
+                continue
+            position = self.advance(position)
+        self.emit(source[verbatim_start:], verbatim_start, True)
+        return Protected(self.source, "".join(self.out), self.placeholders, self.prefix, self.pieces)
+
+    def expression(self, start: int, end: int) -> None:
+        original = self.source[start:end]
+        if self.state == "tag":
+            before = start > 0 and self.source[start - 1] in WHITESPACE
+            after = end < len(self.source) and self.source[end] in WHITESPACE
+            self.placeholder(original, start, "tag", before, after)
+        elif self.state == "value-start":
+            self.state = "unquoted"
+            self.placeholder(original, start, "value", True, True)
+        elif self.state in ("dq", "sq", "unquoted"):
+            self.placeholder(original, start, "value", True, True)
+        else:
+            self.placeholder(original, start, "text", True, True)
+
+    def is_bare_less_than(self, position: int) -> bool:
+        following = self.source[position + 1 : position + 2]
+        return not (TAG_NAME_START.match(following) or following in ("/", "!", "?"))
+
+    def advance(self, position: int) -> int:
+        """Move past one character (or one tag name / comment opener), updating the state."""
+        source, char, state = self.source, self.source[position], self.state
+        if state == "text":
+            if source.startswith("<!--", position):
+                self.state = "comment"
+                return position + 4
+            if char == "<" and source.startswith("</", position):
+                self.state = "closing"
+                return position + 2
+            if char == "<":
+                self.state = "tag"
+                return TAG_NAME_CHARS.match(source, position + 1).end()  # type: ignore[union-attr]
+            return position + 1
+        if state == "comment":
+            if source.startswith("-->", position):
+                self.state = "text"
+                return position + 3
+            return position + 1
+        if state == "closing":
+            if char == ">":
+                self.state = "text"
+            return position + 1
+        return self.advance_in_tag(position, char)
+
+    def advance_in_tag(self, position: int, char: str) -> int:
+        state = self.state
+        if (state == "dq" and char == '"') or (state == "sq" and char == "'"):
+            self.state = "tag"
+        elif state == "unquoted" and (char in WHITESPACE or char == ">"):
+            self.state = "text" if char == ">" else "tag"
+        elif state == "value-start":
+            if char == '"':
+                self.state = "dq"
+            elif char == "'":
+                self.state = "sq"
+            elif char == ">":
+                self.state = "text"
+            elif char not in WHITESPACE:
+                self.state = "unquoted"
+        elif state == "tag":
+            if char == "=":
+                self.state = "value-start"
+            elif char == ">":
+                self.state = "text"
+        return position + 1
+
+
+def protect(source: str) -> Protected:
+    """The source with every Handlebars expression (and bare `<` in text) swapped for a placeholder."""
+    return _Protector(source).run()
+
+
+# -------------------------------------------------------------------------------------------------- restoring
+
+
+def restore(html: str, protected: Protected) -> tuple[str, list[Placeholder]]:
+    """The compiled HTML with every placeholder replaced by its original text, and the placeholders mrml dropped."""
+    by_token = {item.token: item for item in protected.placeholders}
+    prefix = re.escape(protected.prefix)
+    found: set[str] = set()
+
+    def restore_attribute(match: re.Match[str]) -> str:
+        item = by_token.get(match.group(1))
+        if item is None:
+            return match.group(0)
+        found.add(item.token)
+        return (" " if item.space_before else "") + item.original + (match.group(2) if item.space_after else "")
+
+    def restore_text(match: re.Match[str]) -> str:
+        item = by_token.get(match.group(0))
+        if item is None:
+            return match.group(0)
+        found.add(item.token)
+        return item.original
+
+    html = re.sub(rf'[ \t\r\n]*data-({prefix}\d+x)(?:="")?( ?)', restore_attribute, html)
+    html = re.sub(rf"{prefix}\d+x", restore_text, html)
+    return html, [item for item in protected.placeholders if item.token not in found]
+
+
+# -------------------------------------------------------------------------------------------------- compiling
+
+
+def mjml_available() -> bool:
+    try:
+        import mjml  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _line_column(text: str, offset: int) -> tuple[int, int]:
+    offset = max(0, min(offset, len(text)))
+    return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _error_problem(message: str, protected: Protected) -> MjmlProblem:
+    position = MRML_POSITION.search(message)
+    if position is None:
+        return MjmlProblem("J101", f"MJML cannot be compiled: {message}")
+    byte_offset = int(position.group(1))
+    protected_offset = len(protected.source.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
+    line, column = _line_column(protected.original, protected.original_offset(protected_offset))
+    message = MRML_POSITION.sub("", message).replace("  ", " ").strip()
+    return MjmlProblem("J101", f"MJML cannot be compiled: {message}", line, column)
+
+
+def _run_mrml(source: str) -> str:
+    from mjml import mjml2html
+
+    return mjml2html(source)
+
+
+def compile_mjml(source: str) -> MjmlResult:
+    """Compile MJML holding Handlebars to HTML holding the same Handlebars. Never raises."""
+    if not mjml_available():
+        message = "mjml-python is not installed, so html.mjml cannot be compiled: pip install mjml-python"
+        return MjmlResult(None, [MjmlProblem("J102", message)])
+    protected = protect(source)
+    try:
+        compiled = _run_mrml(protected.source)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # mrml raises ValueError; a Rust panic arrives as pyo3's PanicException
+        return MjmlResult(None, [_error_problem(str(exc) or type(exc).__name__, protected)])
+    html, missing = restore(compiled, protected)
+    problems = [_dropped_problem(item, source) for item in missing]
+    return MjmlResult(None if problems else html, problems)
+
+
+def _dropped_problem(item: Placeholder, source: str) -> MjmlProblem:
+    line, column = _line_column(source, item.offset)
+    where = "inside an MJML component's tag" if item.kind == "tag" else "where MJML keeps no text or value"
+    message = (
+        f"MJML dropped {item.original!r} ({where}); put Handlebars in attribute values, in text, or in HTML inside "
+        "mj-text / mj-raw"
+    )
+    return MjmlProblem("J103", message, line, column)
+
+
+def compile_mjml_file(text: str, path: Path, template: str) -> tuple[str | None, list[Finding]]:
+    """The loader's hook: the compiled HTML of an `html.mjml` file (None when it cannot be compiled), and findings
+    located in that file."""
+    result = compile_mjml(text)
+    findings = [
+        finding(problem.code, problem.message, path, problem.line, problem.column, template=template, part="html")
+        for problem in result.problems
+    ]
+    return result.html, findings
