@@ -14,6 +14,7 @@ from . import lexer as lx
 from .errors import TemplateSyntaxError
 from .lexer import LineIndex, Token, syntax_error, tokenize
 from .nodes import (
+    NO_SPAN,
     BlockStatement,
     BooleanLiteral,
     CommentStatement,
@@ -94,7 +95,7 @@ class _Head:
         self.block_params: list[str] = []
         self.strip = _NO_STRIP
         self.raw = ""
-        self.span = Span(0, 0, 0, 0)
+        self.span = NO_SPAN
         self.open = ""
         self.start = 0
 
@@ -311,7 +312,7 @@ class _Parser:
         program = self.parse_program(head.span.end, [])
         tok = self.tokens[self.pos]
         if tok.kind != lx.OPEN_ENDBLOCK:
-            raise self.bad_block_end(tok, head, open_tok)
+            raise self.bad_block_end(tok, head, has_else=False)
         _close_path, close_key, close_raw, close_strip, close_span = self.parse_close()
         self.check_close(head, close_key, close_span)
         return PartialBlockStatement(
@@ -388,13 +389,13 @@ class _Parser:
             inverse = self.parse_inverse_chain()
         tok = self.tokens[self.pos]
         if tok.kind != lx.OPEN_ENDBLOCK:
-            raise self.bad_block_end(tok, head, open_tok)
+            raise self.bad_block_end(tok, head, has_else=inverse is not None)
         _close_path, close_key, close_raw, close_strip, close_span = self.parse_close()
         self.check_close(head, close_key, close_span)
         if decorator and inverse is not None:
             raise self.error(
                 inverse.span.start if inverse.span else head.span.start,
-                "an inline partial ({{#*inline}}) cannot have an {{else}} section",
+                "a decorator block such as {{#*inline}} cannot have an {{else}} section",
             )
         block = _prepare_block(head, program, inverse, close_strip, inverted)
         block.decorator = decorator
@@ -403,19 +404,16 @@ class _Parser:
         block.span = self.span(head.span.start, close_span.end)
         return block
 
-    def bad_block_end(self, tok: Token, head: _Head, open_tok: Token) -> TemplateSyntaxError:
+    def bad_block_end(self, tok: Token, head: _Head, has_else: bool) -> TemplateSyntaxError:
         name = self.tag_name(head.span.start, head.span.end)
         where = f"{head.span.line}:{head.span.column}"
         if tok.kind == lx.EOF:
             return self.error(head.span.start, f"unclosed {name} opened at {where}")
-        if tok.kind == lx.INVERSE:
-            return self.error(
-                tok.start, f"{self.text(tok)} is not allowed here (a second {{{{else}}}} in {name} opened at {where}?)"
-            )
-        if tok.kind == lx.OPEN_INVERSE_CHAIN:
-            return self.error(
-                tok.start, f"{self.tag_name(tok.start, self.skip_tag())} is not allowed in {name} opened at {where}"
-            )
+        if tok.kind in (lx.INVERSE, lx.OPEN_INVERSE_CHAIN):
+            tag = self.text(tok) if tok.kind == lx.INVERSE else self.tag_name(tok.start, self.skip_tag())
+            if has_else:
+                return self.error(tok.start, f"{tag} after the {{{{else}}}} of {name} opened at {where}")
+            return self.error(tok.start, f"{tag} is not allowed in {name} opened at {where}")
         return self.unexpected(tok, "a statement")
 
     def parse_program(self, start: int, block_params: list[str]) -> Program:

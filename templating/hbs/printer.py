@@ -218,11 +218,12 @@ def _path(node: PathExpression) -> str:
 
 def _path_matches(node: PathExpression) -> bool:
     """Whether `node.original` parses back to the node's fields (a rewrite may have changed them)."""
+    from .errors import TemplateSyntaxError
     from .parser import parse_expression
 
     try:
         parsed = parse_expression(node.original)
-    except Exception:
+    except TemplateSyntaxError:
         return False
     return (
         isinstance(parsed, PathExpression)
