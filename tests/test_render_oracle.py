@@ -110,10 +110,13 @@ MUSTACHES = st.one_of(
     st.builds(lambda p, k: f'{{{{lookup {p} "{k}"}}}}', PATHS, st.sampled_from(NAMES)),
     st.builds(lambda p: f"{{{{lookup list {p}}}}}", st.sampled_from(["0", "1", "n", "@index"])),
     st.sampled_from(["{{! comment }}", "{{!-- {{x}} --}}", "{{log a}}", "\\{{a}}", "{{> part}}", "{{> part obj}}"]),
+    st.sampled_from(
+        ["{{> layout}}", "{{> (lookup . 's')}}", "{{{{raw}}}}{{a}}{{{{/raw}}}}", "{{lookup (lookup obj 'a') 'b'}}"]
+    ),
 )
 
 
-def _block(helper: str, path: str, body: str, inverse: str | None, newline: bool) -> str:
+def _block(helper: str, path: str, body: str, inverse: str | None, newline: bool, tildes: int) -> str:
     nl = "\n" if newline else ""
     if helper == "section":
         open_tag, close_tag = "{{#" + path + "}}", "{{/" + path + "}}"
@@ -121,12 +124,27 @@ def _block(helper: str, path: str, body: str, inverse: str | None, newline: bool
         open_tag, close_tag = "{{^" + path + "}}", "{{/" + path + "}}"
     elif helper == "each-as":
         open_tag, close_tag = "{{#each " + path + " as |item i|}}", "{{/each}}"
+    elif helper == "with-as":
+        open_tag, close_tag = "{{#with " + path + " as |item|}}", "{{/with}}"
+    elif helper == "if-sub":
+        open_tag, close_tag = "{{#if (lookup " + path + " 'a')}}", "{{/if}}"
+    elif helper == "partial-block":
+        open_tag, close_tag = "{{#> layout " + path + "}}", "{{/layout}}"
     else:
         open_tag, close_tag = "{{#" + helper + " " + path + "}}", "{{/" + helper + "}}"
     awkward_close = path.startswith(("@", "../", "./")) or path in ("this", ".") or "[" in path
     if awkward_close and helper in ("section", "inverted"):  # keep the generated close tags simple
         open_tag, close_tag = "{{#with " + path + "}}", "{{/with}}"
-    middle = body if inverse is None else body + nl + "{{else}}" + nl + inverse
+    else_tag = "{{else}}"
+    if tildes & 1:
+        open_tag = open_tag.replace("{{", "{{~", 1)
+    if tildes & 2:
+        close_tag = close_tag[:-2] + "~}}"
+    if tildes & 4:
+        else_tag = "{{~else~}}"
+    if helper == "partial-block":
+        inverse = None
+    middle = body if inverse is None else body + nl + else_tag + nl + inverse
     return open_tag + nl + middle + nl + close_tag + nl
 
 
@@ -135,8 +153,10 @@ def _templates() -> st.SearchStrategy[str]:
 
     def extend(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         sequence = st.lists(children, min_size=0, max_size=4).map("".join)
-        helpers = st.sampled_from(["if", "unless", "each", "with", "section", "inverted", "each-as"])
-        block = st.builds(_block, helpers, PATHS, sequence, st.none() | sequence, st.booleans())
+        helpers = st.sampled_from(
+            ["if", "unless", "each", "with", "section", "inverted", "each-as", "with-as", "if-sub", "partial-block"]
+        )
+        block = st.builds(_block, helpers, PATHS, sequence, st.none() | sequence, st.booleans(), st.integers(0, 7))
         else_if = st.builds(
             lambda a, b, x, y, z: f"{{{{#if {a}}}}}{x}{{{{else if {b}}}}}{y}{{{{else}}}}{z}{{{{/if}}}}",
             PATHS,
@@ -173,7 +193,7 @@ VALUES = st.recursive(
     max_leaves=10,
 )
 DATA = st.dictionaries(st.sampled_from(NAMES[:-1]), VALUES, max_size=6)
-PARTIALS = {"part": "[{{a}}|{{n}}|{{s}}]"}
+PARTIALS = {"part": "[{{a}}|{{n}}|{{s}}]", "layout": "<{{#if a}}{{> @partial-block}}{{else}}{{b}}{{/if}}>\n", "x": "X"}
 
 
 @needs_oracle
@@ -186,3 +206,21 @@ PARTIALS = {"part": "[{{a}}|{{n}}|{{s}}]"}
 def test_random_templates_match_handlebars_js(template: str, data: dict[str, Any], escape: bool) -> None:
     case = {"template": template, "data": data, "compileOptions": {"noEscape": not escape}, "partials": PARTIALS}
     assert_same(case, ours(template, data, escape=escape, partials=PARTIALS), oracle_support.render_one(case))
+
+
+@needs_oracle
+@settings(max_examples=60 if oracle_support.backend() == "node" else 10, deadline=None)
+@given(template=TEMPLATES, data=DATA, compat=st.booleans(), js_strict=st.booleans())
+def test_random_templates_with_compile_options(
+    template: str, data: dict[str, Any], compat: bool, js_strict: bool
+) -> None:
+    """handlebars.js's `compat` (mustache-style context lookups) and `strict` compile options."""
+    options = {"noEscape": True, "compat": compat, "strict": js_strict}
+    case = {"template": template, "data": data, "compileOptions": options, "partials": PARTIALS}
+    try:
+        compiled = compile_template(template)
+        output = compiled.render(data, strict=False, compat=compat, js_strict=js_strict, partials=PARTIALS)
+        mine: dict[str, Any] = {"ok": True, "output": output}
+    except (RenderError, TemplateSyntaxError) as error:
+        mine = {"ok": False, "error": str(error)}
+    assert_same(case, mine, oracle_support.render_one(case))

@@ -363,7 +363,7 @@ class _Compiler:
             def compat_lookup(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
                 value = _depthed_lookup(depths, first)
                 if strict_mode:
-                    return _resolve_strict(value, rest, require_terminal and bool(rest))
+                    return _resolve_strict(value, rest, require_terminal)
                 return _resolve(value, rest, falsy)
 
             return compat_lookup
