@@ -50,8 +50,40 @@ EOF = "EOF"
 _WS = "WS"
 _LONG_COMMENT = "LONG_COMMENT"
 
-ID_CHARS = r"""[^\s!"#%-,\.\/;->@\[-\^`\{-~]"""
-_LITERAL_END = r"(?=[~}\s)])"
+# JavaScript's `\s`, for patterns written with `\s` (Python's differs: \x1c-\x1f and \x85 in, \ufeff out).
+_JS_SPACE_CHARS = r"\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+
+
+def js(pattern: str) -> str:
+    """A JavaScript regex source as a Python one: `\\s` means JS whitespace; `[\\s\\S]` stays "any character"."""
+    out: list[str] = []
+    in_class = False
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if pattern.startswith(r"[\s\S]", i):
+            out.append(r"[\s\S]")
+            i += 6
+            continue
+        if char == "\\":
+            escape = pattern[i : i + 2]
+            if escape == r"\s":
+                out.append(_JS_SPACE_CHARS if in_class else f"[{_JS_SPACE_CHARS}]")
+            else:
+                out.append(escape)
+            i += 2
+            continue
+        if char == "[" and not in_class:
+            in_class = True
+        elif char == "]" and in_class:
+            in_class = False
+        out.append(char)
+        i += 1
+    return "".join(out)
+
+
+ID_CHARS = js(r"""[^\s!"#%-,\.\/;->@\[-\^`\{-~]""")
+_LITERAL_END = js(r"(?=[~}\s)])")
 
 # The `mu` rules of handlebars.l, in order. jison (not in flex mode) takes the first rule that matches.
 _BRACE = "{"
@@ -73,7 +105,7 @@ _MU_RULES: list[tuple[str, str, str]] = [
     (INVERSE, r"\{\{~?\^\s*~?\}\}", _BRACE),
     (INVERSE, r"\{\{~?\s*else\s*~?\}\}", _BRACE),
     (OPEN_INVERSE, r"\{\{~?\^", _BRACE),
-    (OPEN_INVERSE_CHAIN, r"\{\{~?\s*else\b", _BRACE),
+    (OPEN_INVERSE_CHAIN, r"\{\{~?\s*else(?![A-Za-z0-9_])", _BRACE),  # JS `\b` is ASCII-only
     (OPEN_UNESCAPED, r"\{\{~?\{", _BRACE),
     (OPEN, r"\{\{~?&", _BRACE),
     (_LONG_COMMENT, r"\{\{~?!--", _BRACE),
@@ -103,7 +135,7 @@ _MU_RULES: list[tuple[str, str, str]] = [
 
 
 def _compile(rules: list[tuple[str, str, str]]) -> tuple[re.Pattern[str], tuple[str, ...]]:
-    pattern = re.compile("|".join(f"({regex})" for _, regex, _ in rules))
+    pattern = re.compile("|".join(f"({js(regex)})" for _, regex, _ in rules))
     return pattern, ("", *(kind for kind, _, _ in rules))
 
 
@@ -113,7 +145,7 @@ def _can_start(starts: str, char: str) -> bool:
     if starts == _ID_START:
         return re.match(ID_CHARS, char) is not None
     if starts == _SPACE:
-        return re.match(r"\s", char) is not None
+        return re.match(js(r"\s"), char) is not None
     if starts == _ANY:
         return char != "\n"
     return char in starts
@@ -132,14 +164,14 @@ def _dispatch() -> dict[str, tuple[re.Pattern[str], tuple[str, ...]]]:
 _SEGMENT = r"[A-Za-z_][A-Za-z0-9_\-]*"
 _PLAIN_PATH = _SEGMENT + r"(?:\." + _SEGMENT + r")*"
 _PLAIN_TAG = re.compile(
-    r"\{\{(~?)([#^/{]?)\s*(" + _PLAIN_PATH + r")(?:\s+(" + _PLAIN_PATH + r"))?\s*(\}?)(?:(~)\}\}|\}\}(?!\}))"
+    js(r"\{\{(~?)([#^/{]?)\s*(" + _PLAIN_PATH + r")(?:\s+(" + _PLAIN_PATH + r"))?\s*(\}?)(?:(~)\}\}|\}\}(?!\}))")
 )
 _PLAIN_KINDS = {"": OPEN, "{": OPEN_UNESCAPED, "#": OPEN_BLOCK, "^": OPEN_INVERSE, "/": OPEN_ENDBLOCK}
 _NOT_PLAIN_WORDS = frozenset({"true", "false", "null", "undefined", "this"})
 _MU, _MU_KINDS = _compile(_MU_RULES)
 _MU_BY_CHAR = _dispatch()
 _LONG_COMMENT_END = re.compile(r"[\s\S]*?--~?\}\}")
-_RAW_CLOSE = re.compile(r"\{\{\{\{/(" + ID_CHARS + r"+)(?=[=}\s\/.])\}\}\}\}")
+_RAW_CLOSE = re.compile(js(r"\{\{\{\{/(" + ID_CHARS + r"+)(?=[=}\s\/.])\}\}\}\}"))
 # Tokens after which the lexer leaves the `mu` state.
 _POPS_MU = frozenset({CLOSE, CLOSE_UNESCAPED, INVERSE, COMMENT})
 

@@ -6,8 +6,6 @@ Applies `~` stripping and standalone-line removal to `ContentStatement.value` (n
 
 from __future__ import annotations
 
-import re
-
 from .nodes import (
     BlockStatement,
     CommentStatement,
@@ -21,16 +19,12 @@ from .nodes import (
     Strip,
 )
 
-# JS regexes without the m flag: `^`/`$` anchor at the very start/end of the string (Python: \A / \Z).
-_PREV_WS = re.compile(r"\r?\n\s*?\Z")
-_PREV_WS_ROOT = re.compile(r"(?:\A|\r?\n)\s*?\Z")
-_NEXT_WS = re.compile(r"\A\s*?\r?\n")
-_NEXT_WS_ROOT = re.compile(r"\A\s*?(?:\r?\n|\Z)")
-_LEADING_WS = re.compile(r"\A\s+")
-_LEADING_LINE = re.compile(r"\A[ \t]*\r?\n?")
-_TRAILING_WS = re.compile(r"\s+\Z")
-_TRAILING_BLANKS = re.compile(r"[ \t]+\Z")
-_INDENT = re.compile(r"([ \t]+)\Z")
+# JavaScript's `\s` (WhiteSpace and LineTerminator); Python's `\s` differs slightly (\x1c-\x1f, \x85, no \ufeff).
+JS_WHITESPACE = (
+    "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+_BLANKS = " \t"
 _NO_STRIP = Strip()
 
 
@@ -99,8 +93,8 @@ class _WhitespaceControl:
             if do_standalone and inline_standalone:
                 self.omit_right(body, i)
                 if self.omit_left(body, i) and isinstance(current, PartialStatement):
-                    found = _INDENT.search(body[i - 1].original)
-                    current.indent = found.group(1) if found else ""
+                    original = body[i - 1].original
+                    current.indent = original[len(original.rstrip(_BLANKS)) :]
             if do_standalone and open_standalone:
                 self.omit_right(_first_body(current))
                 self.omit_left(body, i)
@@ -183,8 +177,10 @@ class _WhitespaceControl:
         prev = body[i - 1]
         has_sibling = i - 2 >= 0
         if isinstance(prev, ContentStatement):
-            pattern = _PREV_WS if has_sibling or not is_root else _PREV_WS_ROOT
-            return pattern.search(prev.original) is not None
+            # JS: (sibling || !isRoot ? /\r?\n\s*?$/ : /(^|\r?\n)\s*?$/).test(prev.original)
+            text = prev.original
+            body_end = len(text.rstrip(JS_WHITESPACE))
+            return "\n" in text[body_end:] or (body_end == 0 and not (has_sibling or not is_root))
         return None
 
     @staticmethod
@@ -196,8 +192,10 @@ class _WhitespaceControl:
         nxt = body[i + 1]
         has_sibling = i + 2 < len(body)
         if isinstance(nxt, ContentStatement):
-            pattern = _NEXT_WS if has_sibling or not is_root else _NEXT_WS_ROOT
-            return pattern.match(nxt.original) is not None
+            # JS: (sibling || !isRoot ? /^\s*?\r?\n/ : /^\s*?(\r?\n|$)/).test(next.original)
+            text = nxt.original
+            lead = len(text) - len(text.lstrip(JS_WHITESPACE))
+            return "\n" in text[:lead] or (lead == len(text) and not (has_sibling or not is_root))
         return None
 
     def omit_right(self, body: list, i: int | None = None, multiple: bool = False) -> None:
@@ -208,7 +206,7 @@ class _WhitespaceControl:
         if not isinstance(current, ContentStatement) or (not multiple and id(current) in self.right_stripped):
             return
         original = current.value
-        current.value = (_LEADING_WS if multiple else _LEADING_LINE).sub("", original, count=1)
+        current.value = original.lstrip(JS_WHITESPACE) if multiple else _without_leading_line(original)
         if current.value != original:
             self.right_stripped.add(id(current))
         else:
@@ -222,13 +220,23 @@ class _WhitespaceControl:
         if not isinstance(current, ContentStatement) or (not multiple and id(current) in self.left_stripped):
             return False
         original = current.value
-        current.value = (_TRAILING_WS if multiple else _TRAILING_BLANKS).sub("", original, count=1)
+        current.value = original.rstrip(JS_WHITESPACE if multiple else _BLANKS)
         stripped = current.value != original
         if stripped:
             self.left_stripped.add(id(current))
         else:
             self.left_stripped.discard(id(current))
         return stripped
+
+
+def _without_leading_line(text: str) -> str:
+    """JS `text.replace(/^[ \\t]*\\r?\\n?/, "")`."""
+    i = len(text) - len(text.lstrip(_BLANKS))
+    if text.startswith("\r", i):
+        i += 1
+    if text.startswith("\n", i):
+        i += 1
+    return text[i:]
 
 
 def _first_body(node: object) -> list:
