@@ -137,6 +137,13 @@ FIXTURE_SKIPPED = rule("V102", I, "fixture not verified: SES cannot render it (s
 MAILTRAP_RENDER_FAILED = rule("V103", E, "the converted template cannot be rendered by the Mailtrap-dialect engine")
 NOTHING_VERIFIED = rule("V104", W, "template has no fixture SES can render: the conversion is not proven")
 
+# Appended by the sources work (templating/sources/): templates defined in CloudFormation and Terraform files.
+INFRA_SYNTAX_ERROR = rule("S101", E, "CloudFormation or Terraform file that defines SES templates cannot be parsed")
+UNRESOLVED_VALUE = rule("S102", W, "part depends on a parameter, resource or expression: checked with a marker for it")
+MALFORMED_RESOURCE = rule("S103", E, "SES template resource is malformed (missing or mistyped property)")
+COMPUTED_NAME = rule("S104", E, "template name is not a literal: the template cannot be identified")
+UNREADABLE_PART_FILE = rule("S105", E, 'file("...") part cannot be read (missing, outside SRC, or not UTF-8)')
+
 # Appended by the MJML work (templating/sources/mjml.py): J1xx, a folder form's html.mjml compiled to HTML.
 MJML_ERROR = rule("J101", E, "html.mjml cannot be compiled by MJML")
 MJML_MISSING = rule("J102", E, "mjml-python is not installed: html.mjml cannot be compiled")

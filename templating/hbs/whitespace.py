@@ -28,16 +28,9 @@ _BLANKS = " \t"
 _NO_STRIP = Strip()
 
 
-class _Body:
-    """A statement list as handlebars.js sees it (a raw block's body is its single content statement)."""
-
-    __slots__ = ("items",)
-
-    def __init__(self, items: list) -> None:
-        self.items = items
-
-
 class _StripInfo:
+    """What a visited statement reports to its program (handlebars.js's `strip` result object)."""
+
     __slots__ = ("close", "close_standalone", "inline_standalone", "open", "open_standalone")
 
     def __init__(
