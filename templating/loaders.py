@@ -12,6 +12,10 @@ Forms:
 - a folder holding `html.hbs` (required), `subject.hbs`, `text.hbs`; fixtures in `data/<name>.json`; the template's
   name is the folder's name. `html.mjml` may stand for `html.hbs`: it is compiled to HTML (templating.sources.mjml,
   J1xx findings) and the html part is that HTML.
+- infrastructure files (templating/sources/, docs/sources.md): CloudFormation `*.yaml`, `*.yml`, `*.template` and
+  `*.json` (told from SES JSON by its `Resources`/`AWSTemplateFormatVersion` shape) with `AWS::SES::Template`
+  resources, and Terraform `*.tf` with `aws_ses_template` resources; fixtures as for `<stem>.json`. Files that define
+  no SES template are skipped silently.
 Text is read as bytes and decoded as strict UTF-8 (a leading BOM is dropped), line endings untouched.
 """
 
@@ -36,6 +40,8 @@ FIXTURE_FILE_SUFFIX = ".data.json"
 FIXTURE_DIR_SUFFIX = ".data"
 FOLDER_FIXTURE_DIR = "data"
 FOLDER_PART_FILES: dict[PartName, str] = {"subject": "subject.hbs", "html": "html.hbs", "text": "text.hbs"}
+INFRA_SUFFIXES = (".yaml", ".yml", ".template", ".tf")  # CloudFormation YAML and Terraform (templating/sources/)
+TEMPLATE_FILE_SUFFIXES = (".json", *INFRA_SUFFIXES)
 MJML_HTML_FILE = "html.mjml"  # a folder form's html part as MJML, compiled by templating.sources.mjml
 V1_PART_KEYS: dict[PartName, str] = {"subject": "SubjectPart", "html": "HtmlPart", "text": "TextPart"}
 V2_PART_KEYS: dict[PartName, str] = {"subject": "Subject", "html": "Html", "text": "Text"}
@@ -479,6 +485,11 @@ def fixture_name(path: Path) -> str:
     return path.name[: -len(".json")]
 
 
+def _template_file_stem(name: str) -> str:
+    """`welcome.json` -> `welcome`, `ses.yaml` -> `ses`: the stem its `<stem>.data.json` / `<stem>.data/` belong to."""
+    return name.rsplit(".", 1)[0]
+
+
 # ------------------------------------------------------------------------------------------------------- the walk
 
 
@@ -501,10 +512,12 @@ class Loader:
         self.findings: list[Finding] = []
         self.name_positions: dict[int, tuple[Path, int, int]] = {}
         self.visited_dirs: set[tuple[int, int]] = set()
+        self.root: Path = Path()  # the folder tree file("...") references in Terraform may read
 
     # -- entry points
 
     def load_path(self, src: Path) -> None:
+        self.root = src if src.is_dir() else src.parent
         if src.is_dir():
             self.walk(src)
         elif src.exists():
@@ -523,6 +536,8 @@ class Loader:
             self.findings.append(finding("L104", message, path))
         elif path.name.endswith(".json"):
             self.guarded(path, lambda: self.load_json_file(path, folder))
+        elif path.name.endswith(INFRA_SUFFIXES):
+            self.guarded(path, lambda: self.load_infra_file(path, folder, named=True))
         else:
             message = "not a template file: pass an SES template .json file, or a folder"
             self.findings.append(finding("L104", message, path))
@@ -547,6 +562,9 @@ class Loader:
             elif name.endswith(".json"):
                 file_path = folder.files[name]
                 self.guarded(file_path, lambda file_path=file_path: self.load_json_file(file_path, folder))
+            elif name.endswith(INFRA_SUFFIXES):
+                file_path = folder.files[name]
+                self.guarded(file_path, lambda file_path=file_path: self.load_infra_file(file_path, folder))
         self.report_orphan_fixtures(folder)
 
     def guarded(self, path: Path, action: Any) -> None:
@@ -590,12 +608,43 @@ class Loader:
         except LoadProblem as problem:
             self.findings.append(finding(problem.code, problem.message, path, problem.line, problem.column))
             return
-        result = TemplateFileReader(path, text).read(value)
+        from templating.sources import cloudformation
+
+        if cloudformation.is_cloudformation_json(value):
+            self.add_file_templates(path, folder, cloudformation.read_cloudformation(path, text, value))
+            return
+        self.add_file_templates(path, folder, TemplateFileReader(path, text).read(value))
+
+    def load_infra_file(self, path: Path, folder: Folder, named: bool = False) -> None:
+        """A CloudFormation YAML or Terraform file; skipped silently unless it mentions SES templates (or is SRC)."""
+        from templating.sources import cloudformation, terraform
+
+        is_terraform = path.name.endswith(terraform.SUFFIX)
+        source = terraform if is_terraform else cloudformation
+        try:
+            text = read_text(path)
+        except LoadProblem as problem:
+            if named:
+                self.findings.append(finding(problem.code, problem.message, path, problem.line, problem.column))
+            return
+        if not source.mentions_ses_templates(text):
+            if named:
+                kind = "aws_ses_template" if is_terraform else "AWS::SES::Template"
+                self.findings.append(finding("L104", f"no {kind} resource in this file", path))
+            return
+        if is_terraform:
+            result = terraform.read_terraform(path, text, self.root)
+        else:
+            result = cloudformation.read_cloudformation(path, text)
+        self.add_file_templates(path, folder, result)
+
+    def add_file_templates(self, path: Path, folder: Folder, result: Any) -> None:
+        """Merge what one template file yielded (FileTemplates or sources.infra.SourceResult), with its fixtures."""
         self.findings.extend(result.findings)
         for template in result.templates:
             line, column = result.name_positions.get(id(template), (0, 0))
             self.name_positions[id(template)] = (path, line, column)
-        stem = path.name[: -len(".json")]
+        stem = _template_file_stem(path.name)
         only_name = result.templates[0].name if len(result.templates) == 1 else None
         shared, specific = self.json_file_fixtures(folder, stem, result.declared_names, only_name)
         for template in result.templates:
@@ -623,7 +672,7 @@ class Loader:
                 self.add_fixture(shared, file_path, fixture_name(file_path), only_name)
         for name, dir_path in inner.dirs.items():
             if name not in declared_names:
-                message = f"fixture folder {name!r} names no template in {stem}.json"
+                message = f"fixture folder {name!r} names no template in {stem}'s template file"
                 self.findings.append(finding("L109", message, dir_path))
                 continue
             per_template = self.list_folder(dir_path)
@@ -651,12 +700,13 @@ class Loader:
             self.findings.append(finding("L109", "fixture folders nest no deeper than this; not used", dir_path))
 
     def report_orphan_fixtures(self, folder: Folder) -> None:
+        stems = {_template_file_stem(name) for name in folder.files if name.endswith(TEMPLATE_FILE_SUFFIXES)}
         for name, file_path in folder.files.items():
-            if name.endswith(FIXTURE_FILE_SUFFIX) and name[: -len(FIXTURE_FILE_SUFFIX)] + ".json" not in folder.files:
+            if name.endswith(FIXTURE_FILE_SUFFIX) and name[: -len(FIXTURE_FILE_SUFFIX)] not in stems:
                 message = f"fixture has no template: {name[: -len(FIXTURE_FILE_SUFFIX)]}.json is not beside it"
                 self.findings.append(finding("L109", message, file_path, fixture="default"))
         for name, dir_path in folder.dirs.items():
-            if name.endswith(FIXTURE_DIR_SUFFIX) and name[: -len(FIXTURE_DIR_SUFFIX)] + ".json" not in folder.files:
+            if name.endswith(FIXTURE_DIR_SUFFIX) and name[: -len(FIXTURE_DIR_SUFFIX)] not in stems:
                 message = f"fixture folder has no template: {name[: -len(FIXTURE_DIR_SUFFIX)]}.json is not beside it"
                 self.findings.append(finding("L109", message, dir_path))
 

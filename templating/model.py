@@ -40,6 +40,11 @@ class Template:
     part_paths: dict[PartName, Path]
     fixtures: dict[str, Fixture] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    # For a part embedded in a bigger file (CloudFormation, Terraform): where its text starts in part_paths[part], as
+    # (line, column). A position (n, c) inside the part is at (line + n - 1, column + c - 1) in that file. A negative
+    # column means the part is not laid out line for line there (escapes, joined pieces, substitutions): every
+    # position inside it is at (line, -column), the string that holds it. See templating.diagnostics.place_in_files.
+    part_origins: dict[PartName, tuple[int, int]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
