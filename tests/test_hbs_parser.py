@@ -432,3 +432,11 @@ def test_nul_in_text_is_rejected_like_handlebars_js(source: str) -> None:
 def test_nul_inside_comments_and_strings_is_accepted() -> None:
     for source in ["{{!-- \x00 --}}", '{{x "\x00"}}']:
         assert to_source(parse(source)) == source
+
+
+@pytest.mark.parametrize("parts", [["else"], ["else-x"], ["a b"], ["1"], ["true"], ["this"], ["x", "else"], ["a]b"]])
+def test_canonical_segments_that_need_brackets(parts: list[str]) -> None:
+    printed = to_source(MustacheStatement(path=PathExpression("", parts)))
+    reparsed = parse(printed).body[0]
+    assert isinstance(reparsed, MustacheStatement) and isinstance(reparsed.path, PathExpression)
+    assert reparsed.path.parts == parts

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from .lexer import ID_CHARS
 from .nodes import (
     BlockStatement,
     BooleanLiteral,
@@ -31,7 +32,8 @@ from .nodes import (
     UndefinedLiteral,
 )
 
-_PLAIN_SEGMENT = re.compile(r"""[^\s!"#%-,\.\/;->@\[-\^`\{-~]+\Z""")
+_PLAIN_SEGMENT = re.compile(ID_CHARS + r"+\Z")
+_ELSE_PREFIX = re.compile(r"else(?![A-Za-z0-9_])")  # would lex as `{{else` at the start of a tag
 _LITERAL_WORDS = frozenset({"true", "false", "null", "undefined"})
 _NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?\Z")
 
@@ -197,7 +199,8 @@ def expression_source(node: object) -> str:
 
 
 def _segment(part: str) -> str:
-    if _PLAIN_SEGMENT.match(part) and part not in ("this",) and not _NUMBER.match(part) and part not in _LITERAL_WORDS:
+    plain = _PLAIN_SEGMENT.match(part) and not _ELSE_PREFIX.match(part)
+    if plain and part != "this" and not _NUMBER.match(part) and part not in _LITERAL_WORDS:
         return part
     return "[" + part.replace("\\", "\\\\").replace("]", "\\]") + "]"
 
