@@ -1,19 +1,21 @@
 """Compile a Handlebars AST (templating.hbs.nodes) into Python closures, once per template and option set.
 
 Every expression becomes `ev(rt, context, data, block_params, depths) -> value` and every statement
-`st(rt, context, data, block_params, depths) -> str`; the decisions handlebars.js takes at compile time (helper or
-path, block-param slots, escaping, strict lookups) are taken here, so rendering only runs the closures.
+`st(rt, context, data, block_params, depths) -> value` (a string, or the raw value of an unescaped output, which
+`_make_body` joins like handlebars.js's generated `+` expressions). The decisions handlebars.js takes at compile
+time (helper or path, block-param slots, escaping, strict lookups) are taken here, so rendering only runs closures.
 The classification follows handlebars.js 4.7.8 `compiler.js` / `javascript-compiler.js` (`classifySexpr`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, fields, is_dataclass
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from templating.hbs import nodes as n
+from templating.hbs import walk
 from templating.render import jsvalues as js
 from templating.render.runtime import (
     KNOWN_HELPERS,
@@ -35,10 +37,11 @@ from templating.render.runtime import (
 )
 
 Ev = Callable[[Runtime, Any, Any, tuple, tuple], Any]
-St = Callable[[Runtime, Any, Any, tuple, tuple], str]
+St = Callable[[Runtime, Any, Any, tuple, tuple], Any]
 
 _SCOPED = re.compile(r"^\.|this\b")
 _BRACKETED = re.compile(r"\[((?:\\\]|[^\]])*)\]")
+_CONDITION_HELPERS = frozenset({"if", "unless"})
 
 
 def handlebars_original(path: n.PathExpression) -> str:
@@ -46,9 +49,6 @@ def handlebars_original(path: n.PathExpression) -> str:
     if "[" not in path.original:
         return path.original
     return _BRACKETED.sub(lambda match: re.sub(r"\\([\\\]])", r"\1", match.group(1)), path.original)
-
-
-_CONDITION_HELPERS = frozenset({"if", "unless"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,22 +80,9 @@ def compile_program_tree(program: n.Program, options: CompileOptions) -> Templat
     return TemplateSpec(compiler.program(program), uses_data)
 
 
-def _uses_data_variables(node: Any) -> bool:
-    return any(isinstance(item, n.PathExpression) and item.data for item in _iter_nodes(node))
-
-
-def _iter_nodes(node: Any) -> Iterator[Any]:
-    yield node
-    if not is_dataclass(node):
-        return
-    for field in fields(node):
-        value = getattr(node, field.name)
-        if isinstance(value, list):
-            for item in value:
-                if is_dataclass(item):
-                    yield from _iter_nodes(item)
-        elif is_dataclass(value) and not isinstance(value, n.Span | n.Strip):
-            yield from _iter_nodes(value)
+def _uses_data_variables(program: n.Program) -> bool:
+    """handlebars.js turns the `data` option back on when a template uses an `@variable`."""
+    return any(isinstance(node, n.PathExpression) and node.data for node in walk(program))
 
 
 def _literal_to_path(expression: Any) -> n.PathExpression:
@@ -135,7 +122,7 @@ def _location(node: Any) -> tuple[int, int]:
 def _guard(statement: St, line: int, column: int) -> St:
     """Give runtime errors raised by one statement its location."""
 
-    def guarded(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> str:
+    def guarded(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
         try:
             return statement(rt, ctx, data, bp, depths)
         except HandlebarsError as error:
@@ -670,7 +657,7 @@ class _Compiler:
         compat = options.compat
         uses_data = self.uses_data
 
-        def partial(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> str:
+        def partial(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
             if name_ev is not None:
                 found, name = name_ev(rt, ctx, data, bp, depths), None
             else:
