@@ -1,7 +1,15 @@
 """Handlebars parser: handlebars.js 4.7.8's grammar (`handlebars.yy` + `compiler/helpers.js`) as recursive descent.
 
 `parse(source)` returns the root `Program` with whitespace control applied (see `whitespace.py`), exactly as
-`Handlebars.parse` does.
+`Handlebars.parse` does. Conventions beyond nodes.py:
+
+- `PathExpression.original` is the path as written (`[a b].c`, `./x`, `@root.y`); handlebars.js drops the brackets.
+  `parts` hold the unbracketed segments, as in handlebars.js.
+- An escaped mustache `\\{{x}}` is content whose `original` keeps the backslash and whose `value` drops it;
+  `\\\\{{x}}` is content `\\` (original `\\\\`) followed by a real mustache.
+- `{{else x}}` chains: the outer block's `else_raw` is None and its `else_span` locates the `{{else x}}` tag, which is
+  the chained block's `open_raw`. `close_strip` of chained blocks follows handlebars.js (whitespace control uses it).
+- A raw block's body is one ContentStatement (None when empty); handlebars.js splits it at nested `{{{{` tags.
 """
 
 from __future__ import annotations
