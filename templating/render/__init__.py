@@ -136,28 +136,16 @@ def render_part(source: str, data: Any, dialect: Dialect = "ses") -> str:
 
     - "ses": our engine, no escaping, SES's missing-attribute rule (RenderError).
     - "standard": our engine as handlebars.js with its defaults (escaping on, missing prints nothing).
-    - "mailtrap": pybars3 (the independent engine that stands for Mailtrap), standard escaping."""
+    - "mailtrap": the independent Mailtrap engine (pybars3, templating.mailtrap_render) for converted templates."""
     if dialect == "ses":
         return compile_template(source).render(data, escape=False, strict=True)
     if dialect == "standard":
         return compile_template(source).render(data, escape=True, strict=False)
     if dialect == "mailtrap":
-        return _render_pybars(source, data)
+        from templating.mailtrap_render import MailtrapRenderError, render_mailtrap
+
+        try:
+            return render_mailtrap(source, data)
+        except MailtrapRenderError as error:
+            raise RenderError(str(error)) from None
     raise ValueError(f"unknown dialect {dialect!r}")
-
-
-def _render_pybars(source: str, data: Any) -> str:
-    import pybars
-
-    try:
-        template = _pybars_compile(source)
-        return str(template(data))
-    except pybars.PybarsError as error:
-        raise RenderError(str(error)) from None
-
-
-@lru_cache(maxsize=256)
-def _pybars_compile(source: str) -> Callable[[Any], Any]:
-    import pybars
-
-    return pybars.Compiler().compile(source)
