@@ -9,14 +9,15 @@ JSON:  {"version": 1, "findings": [Finding.to_json(), ...],
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from templating.catalogue import RULES
-from templating.model import Finding, Severity
+from templating.model import Finding, PartName, Severity, Template
 
 JSON_VERSION = 1
 LOAD_CODE_PREFIXES = ("L", "X")
+FILE_POSITION_PREFIXES = ("L", "S", "X")  # loading findings: their line:col are already positions in the file
 
 
 class CodeListError(ValueError):
@@ -53,6 +54,31 @@ def filter_findings(
     findings: Iterable[Finding], select: Sequence[str] = (), ignore: Sequence[str] = ()
 ) -> list[Finding]:
     return [item for item in findings if is_selected(item.code, select, ignore)]
+
+
+def place_in_files(findings: Iterable[Finding], templates: Iterable[Template]) -> list[Finding]:
+    """Findings on a part embedded in a bigger file (CloudFormation, Terraform: Template.part_origins) moved from
+    positions inside the part to positions in that file; every other finding is returned as it is."""
+    origins: dict[tuple[str, PartName], tuple[Any, tuple[int, int]]] = {
+        (template.name, part): (template.part_paths.get(part), origin)
+        for template in templates
+        for part, origin in template.part_origins.items()
+    }
+    if not origins:
+        return list(findings)
+    placed: list[Finding] = []
+    for item in findings:
+        entry = origins.get((item.template, item.part)) if item.template and item.part else None
+        if entry is None or item.line <= 0 or item.path != entry[0] or item.code.startswith(FILE_POSITION_PREFIXES):
+            placed.append(item)
+            continue
+        line, column = entry[1]
+        if column < 0:  # not laid out line for line: the string that holds the part
+            placed.append(replace(item, line=line, column=-column))
+        else:
+            shifted = column + item.column - 1 if item.column else 0
+            placed.append(replace(item, line=line + item.line - 1, column=shifted))
+    return placed
 
 
 def sort_key(item: Finding) -> tuple[Any, ...]:
