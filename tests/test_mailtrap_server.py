@@ -14,9 +14,21 @@ CREATE = {"name": "welcome", "subject": "Hi {{name}}", "category": "c", "body_ht
 pytest_plugins = ["templating.testing.pytest_fixtures"]
 
 
+OPEN_CLIENTS: list[httpx.Client] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_clients():
+    yield
+    while OPEN_CLIENTS:
+        OPEN_CLIENTS.pop().close()
+
+
 def api(server: MailtrapServer, **headers: str) -> httpx.Client:
     headers = headers or {"Authorization": f"Bearer {server.token}"}
-    return httpx.Client(base_url=server.api_base, headers=headers, timeout=5)
+    client = httpx.Client(base_url=server.api_base, headers=headers, timeout=5)
+    OPEN_CLIENTS.append(client)
+    return client
 
 
 def path(server: MailtrapServer, suffix: str = "") -> str:

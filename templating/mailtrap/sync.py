@@ -107,8 +107,16 @@ def _run_phase(
 
     if not actions:
         return []
-    with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="ses2mt-sync") as pool:
-        return list(pool.map(run, actions))
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="ses2mt-sync")
+    try:
+        futures = [pool.submit(run, action) for action in actions]
+        return [future.result() for future in futures]
+    except KeyboardInterrupt:
+        stop.set("interrupted")  # requests in flight finish and are recorded; the rest are not started
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    finally:
+        pool.shutdown(wait=True)
 
 
 def _apply_one(action: Action, client: MailtrapClient, lock: LockFile, stop: _Stop) -> Outcome:
