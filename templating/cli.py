@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from templating import __version__
-from templating.commands import check, convert, snapshot, upload
+from templating.commands import check, convert, preview, snapshot, upload
 
 
 class Ses2mtGroup(click.Group):
@@ -37,4 +37,5 @@ main.add_command(convert.verify)
 main.add_command(upload.plan)
 main.add_command(upload.sync)
 main.add_command(upload.mapping)
+main.add_command(preview.preview)
 main.add_command(snapshot.snapshot)

@@ -1,0 +1,74 @@
+"""`ses2mt preview [SRC]`: serve SES and Mailtrap renders side by side, updated live as the files change."""
+
+from __future__ import annotations
+
+import errno
+import socket
+import threading
+import webbrowser
+from pathlib import Path
+
+import click
+
+DEFAULT_SRC = Path("templates_in")
+
+
+def display_host(host: str) -> str:
+    if host in ("0.0.0.0", "::", ""):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
+def port_problem(host: str, port: int) -> str | None:
+    """Why the server could not listen on host:port, or None when it can."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return f"port {port} is already in use on {host}; choose another with --port"
+            return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+    return None
+
+
+@click.command()
+@click.argument("src", required=False, default=DEFAULT_SRC, type=click.Path(exists=True, path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (keep 127.0.0.1 unless needed).")
+@click.option("--port", default=8025, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the preview in the default browser.")
+@click.option("--poll", is_flag=True, help="Poll for changes (Docker bind mounts, WSL, network drives).")
+def preview(src: Path, host: str, port: int, open_browser: bool, poll: bool) -> None:
+    """Preview the SES templates under SRC (default: templates_in/) in the browser: the original rendered as SES next
+    to the converted template rendered as Mailtrap, for every fixture, reloading live when files change."""
+    import uvicorn
+
+    from preview_server import create_app
+
+    problem = port_problem(host, port)
+    if problem is not None:
+        raise click.ClickException(problem)
+    click.echo(f"Loading and converting the templates under {src} …")
+    app = create_app(src, watch=True, poll=poll)
+    count = len(app.state.preview.workspace.entries())
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=1, lifespan="on", access_log=False
+    )
+    server = uvicorn.Server(config)
+
+    def announce() -> None:
+        while not server.started and not server.should_exit:
+            threading.Event().wait(0.05)
+        if not server.started:
+            return
+        actual = server.servers[0].sockets[0].getsockname()[1] if port == 0 and server.servers else port
+        address = f"http://{display_host(host)}:{actual}/"
+        watching = "polling" if poll else "watching"
+        click.echo(f"ses2mt preview: {count} templates, {watching} {src} for changes")
+        click.echo(f"Serving at {address}  (Ctrl+C to stop)")
+        if open_browser:
+            webbrowser.open(address)
+
+    threading.Thread(target=announce, name="ses2mt-preview-announce", daemon=True).start()
+    server.run()
