@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from templating import __version__
-from templating.commands import check, convert, preview, snapshot, upload
+from templating.commands import check, convert, export_ses, preview, snapshot, upload
 
 
 class Ses2mtGroup(click.Group):
@@ -39,3 +39,4 @@ main.add_command(upload.sync)
 main.add_command(upload.mapping)
 main.add_command(preview.preview)
 main.add_command(snapshot.snapshot)
+main.add_command(export_ses.export_ses)

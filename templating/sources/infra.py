@@ -75,9 +75,7 @@ def build_template(
         for piece in part_text.unresolved:
             message = f"{property_names[part]}: {piece.reason}; checked with {piece.marker} in its place"
             line, column = piece.position
-            result.findings.append(
-                finding(piece.code, message, path, line, column, template=name, part=part)
-            )
+            result.findings.append(finding(piece.code, message, path, line, column, template=name, part=part))
     if not any(part_text.text for part_text in parts.values()):
         message = "template has no parts (subject, html and text are all absent or empty)"
         line, column = name_position
