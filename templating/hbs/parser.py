@@ -55,6 +55,25 @@ _UNDEFINED_KEY = ("undefined",)
 # Blocks, `{{else x}}` chains and subexpressions nest by recursion (here, in whitespace control, the printer and the
 # renderer); far deeper than any real template, low enough to stay clear of Python's recursion limit.
 MAX_NESTING = 100
+_SET_START, _SET_END, _SET_LINE, _SET_COLUMN = (
+    Span.start.__set__,
+    Span.end.__set__,
+    Span.line.__set__,
+    Span.column.__set__,
+)  # type: ignore[attr-defined]
+
+
+def _make_span(start: int, end: int, line: int, column: int) -> Span:
+    """`Span(start, end, line, column)` without the frozen dataclass's slow `__init__` (spans are the parser's
+    most frequent allocation)."""
+    span = object.__new__(Span)
+    _SET_START(span, start)
+    _SET_END(span, end)
+    _SET_LINE(span, line)
+    _SET_COLUMN(span, column)
+    return span
+
+
 _STRIPS = {(a, b): Strip(a, b) for a in (False, True) for b in (False, True)}
 _NO_STRIP = _STRIPS[False, False]
 
@@ -135,7 +154,7 @@ class _Parser:
     def span(self, start: int, end: int) -> Span:
         starts = self.line_starts
         line = bisect_right(starts, start)
-        return Span(start, end, line, start - starts[line - 1] + 1)
+        return _make_span(start, end, line, start - starts[line - 1] + 1)
 
     def error(self, offset: int, message: str) -> TemplateSyntaxError:
         return syntax_error(self.source, offset, message, self.lines)
@@ -255,17 +274,18 @@ class _Parser:
     def plain_head(self, tok: Token) -> _Head:
         """The head of a fast-path tag (see lexer._PLAIN_TAG): a plain dotted name and at most one plain param."""
         match: re.Match[str] = tok.value  # type: ignore[assignment]
+        span = self.span
         head = _Head()
-        name = match.group(3)
-        head.path = PathExpression(name, name.split("."), span=self.span(match.start(3), match.end(3)))
+        name, param = match.group(3, 4)
+        head.path = PathExpression(name, name.split("."), span=span(*match.span(3)))
         head.key = ("s", name)
-        param = match.group(4)
         if param is not None:
-            head.params = [PathExpression(param, param.split("."), span=self.span(match.start(4), match.end(4)))]
-        head.open = self.source[tok.start : match.end(2)]
-        head.raw = self.source[tok.start : tok.end]
+            head.params = [PathExpression(param, param.split("."), span=span(*match.span(4)))]
+        start, end = tok.start, tok.end
+        head.open = self.source[start : match.end(2)]
+        head.raw = self.source[start:end]
         head.strip = _STRIPS[match.group(1) == "~", match.group(6) is not None]
-        head.span = self.span(tok.start, tok.end)
+        head.span = span(start, end)
         return head
 
     def comment(self, tok: Token) -> CommentStatement:
