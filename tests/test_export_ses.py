@@ -309,7 +309,9 @@ def test_pacer_spaces_calls_and_caller_gives_up_after_the_last_attempt() -> None
     assert fake.sleeps == [0.5, 0.5, 0.5, 0.5]
 
     class Throttled(Exception):
-        response = {"Error": {"Code": "Throttling", "Message": "Maximum sending rate exceeded."}}
+        def __init__(self) -> None:
+            super().__init__("throttled")
+            self.response = {"Error": {"Code": "Throttling", "Message": "Maximum sending rate exceeded."}}
 
     class AlwaysThrottled:
         calls = 0
