@@ -316,7 +316,7 @@ class Workspace:
             fingerprint = unit.fingerprints.get(outcome.name, "") + str(counts[outcome.name])
             old = before.get(template_id)
             if old is not None and old.fingerprint == fingerprint and old.unit == unit.path:
-                entries[template_id] = replace(old, outcome=shown)
+                entries[template_id] = old if old.outcome is shown else replace(old, outcome=shown)
                 continue
             entries[template_id] = TemplateEntry(template_id, shown, unit.path, self.generation, fingerprint)
             (change.changed if old is not None else change.added).append(template_id)
