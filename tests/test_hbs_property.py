@@ -26,6 +26,7 @@ from templating.hbs import (
     RawBlock,
     SubExpression,
     TemplateSyntaxError,
+    lexer,
     parse,
     to_source,
     walk,
@@ -306,3 +307,41 @@ def test_any_input_parses_or_raises_a_located_syntax_error(source: str) -> None:
         assert 0 <= error.offset <= len(source)
         return
     assert to_source(program) == source
+
+
+def _parse_both_ways(source: str) -> tuple[object, object]:
+    """The tree (or the error) with the lexer's fast path for plain tags on and off."""
+    results = []
+    for fast in (True, False):
+        lexer.FAST_TAGS = fast
+        try:
+            results.append(parse(source))
+        except TemplateSyntaxError as error:
+            results.append((error.line, error.column, error.message))
+        finally:
+            lexer.FAST_TAGS = True
+    return results[0], results[1]
+
+
+PLAIN_TAGS = st.builds(
+    lambda tilde1, opener, space, name, args, tilde2, tail: (
+        "{{" + tilde1 + opener + space + name + args + tilde2 + ("}" if opener == "{" else "") + "}}" + tail
+    ),
+    TILDE,
+    st.sampled_from(["", "{", "&", "#", "^", "/", ">", "#>", "*"]),
+    st.sampled_from(["", " "]),
+    st.sampled_from(["a", "foo.bar", "if", "x-y", "else", "true", "this.x"]),
+    st.lists(
+        st.sampled_from(["a", "b.c", "1", "-2.5", '"s"', "'q r'", "true", "null", "this", "k=v", "k='s'", "n=1"]),
+        max_size=4,
+    ).map(lambda args: "".join(" " + a for a in args)),
+    TILDE,
+    st.sampled_from(["", "}", " ", "x{{/a}}", "x{{/foo.bar}}"]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(PLAIN_TAGS, bodies()), max_size=4).map("".join))
+def test_fast_path_builds_the_same_tree_as_the_full_rules(source: str) -> None:
+    fast, full = _parse_both_ways(source)
+    assert fast == full

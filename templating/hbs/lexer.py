@@ -156,18 +156,37 @@ def _dispatch() -> dict[str, tuple[re.Pattern[str], tuple[str, ...]]]:
     return {char: _compile([rule for rule in _MU_RULES if _can_start(rule[2], char)]) for char in map(chr, range(128))}
 
 
-# Fast path for the most common tags: `{{a.b}}`, `{{{a.b}}}`, `{{#if a.b}}`, `{{^x}}`, `{{/if}}`, `{{helper a}}`,
-# i.e. an opener, a plain dotted name and at most one plain dotted parameter. Such a tag becomes one token of the
-# opener's kind whose `value` is the match; `_plain_tag` rejects names that mean something else (literals, `this`,
-# anything that lexes as `{{else`), which then go through the full rules. A `}` right after the closing `}}` makes
-# handlebars.js lex `}}}` / `}}}}` instead, so such tags go through the full rules too.
+# Fast path for the most common tags: an opener, a plain dotted name, plain arguments (dotted names, simple quoted
+# strings without backslashes, numbers, true/false/null/undefined), then plain `key=value` pairs:
+# `{{a.b}}`, `{{{html}}}`, `{{#if a.b}}`, `{{/if}}`, `{{> footer year=2024}}`, `{{format price "USD" digits=2}}`.
+# Such a tag becomes one token of the opener's kind whose `value` is the match (the parser builds its nodes from the
+# groups). `_plain_tag` sends tags whose words mean something else (`this`, a name that is a literal or lexes as
+# `{{else`) through the full rules, and so does a `}` right after the closing `}}` (handlebars.js then lexes `}}}`).
+# FAST_TAGS = False turns the fast path off (tests compare both paths).
+FAST_TAGS = True
 _SEGMENT = r"[A-Za-z_][A-Za-z0-9_\-]*"
 _PLAIN_PATH = _SEGMENT + r"(?:\." + _SEGMENT + r")*"
+_PLAIN_ARG_VALUE = r"""(?:"[^"\\]*"|'[^'\\]*'|-?[0-9]+(?:\.[0-9]+)?|""" + _PLAIN_PATH + ")"
+_PLAIN_ARGS = r"(?:\s+" + _PLAIN_ARG_VALUE + r")*(?:\s+" + _SEGMENT + "=" + _PLAIN_ARG_VALUE + ")*"
 _PLAIN_TAG = re.compile(
+    js(r"\{\{(~?)(#>|[#^/{&>]?)\s*(" + _PLAIN_PATH + ")(" + _PLAIN_ARGS + r")\s*(\}?)(?:(~)\}\}|\}\}(?!\}))")
+)
+# The commonest case, cheaper to match: a plain name and at most one plain dotted parameter (group 4, no spaces).
+SIMPLE_TAG = re.compile(
     js(r"\{\{(~?)([#^/{]?)\s*(" + _PLAIN_PATH + r")(?:\s+(" + _PLAIN_PATH + r"))?\s*(\}?)(?:(~)\}\}|\}\}(?!\}))")
 )
-_PLAIN_KINDS = {"": OPEN, "{": OPEN_UNESCAPED, "#": OPEN_BLOCK, "^": OPEN_INVERSE, "/": OPEN_ENDBLOCK}
-_NOT_PLAIN_WORDS = frozenset({"true", "false", "null", "undefined", "this"})
+PLAIN_ARG = re.compile(js(r"\s+(?:(" + _SEGMENT + ")=)?(" + _PLAIN_ARG_VALUE + ")"))
+_PLAIN_KINDS = {
+    "": OPEN,
+    "&": OPEN,
+    "{": OPEN_UNESCAPED,
+    "#": OPEN_BLOCK,
+    "^": OPEN_INVERSE,
+    "/": OPEN_ENDBLOCK,
+    ">": OPEN_PARTIAL,
+    "#>": OPEN_PARTIAL_BLOCK,
+}
+_LITERAL_WORDS = frozenset({"true", "false", "null", "undefined"})
 _MU, _MU_KINDS = _compile(_MU_RULES)
 _MU_BY_CHAR = _dispatch()
 _LONG_COMMENT_END = re.compile(r"[\s\S]*?--~?\}\}")
@@ -185,20 +204,14 @@ class Token(NamedTuple):
 
 def _plain_tag(m: re.Match[str]) -> str | None:
     """The token kind for a `_PLAIN_TAG` match, or None when the tag needs the full rules."""
-    opener = m.group(2)
-    if (opener == "{") != (m.group(5) == "}"):
+    opener, name, args, brace = m.group(2, 3, 4, 5)
+    if (opener == "{") != (brace == "}"):
         return None
-    name = m.group(3)
-    if name.startswith("else") or not _plain_words(name):
+    if name.startswith("else") or name in _LITERAL_WORDS or "this" in name.split("."):
         return None
-    param = m.group(4)
-    if param is not None and (opener == "/" or not _plain_words(param)):
+    if args and (opener == "/" or "this" in args or (m.re is SIMPLE_TAG and args in _LITERAL_WORDS)):
         return None
     return _PLAIN_KINDS[opener]
-
-
-def _plain_words(path: str) -> bool:
-    return path not in _NOT_PLAIN_WORDS and not ("this" in path and "this" in path.split("."))
 
 
 class LineIndex:
@@ -282,7 +295,7 @@ def _escaped_content(source: str, idx: int, tokens: list[Token]) -> int:
 def _mustache(source: str, pos: int, tokens: list[Token], lines: LineIndex | None) -> int:
     """Tokens of one tag starting at `pos` (the `mu` state); returns the offset after it."""
     append = tokens.append
-    plain = _PLAIN_TAG.match(source, pos)
+    plain = (SIMPLE_TAG.match(source, pos) or _PLAIN_TAG.match(source, pos)) if FAST_TAGS else None
     if plain is not None:
         kind = _plain_tag(plain)
         if kind is not None:

@@ -74,6 +74,12 @@ def _make_span(start: int, end: int, line: int, column: int) -> Span:
     return span
 
 
+_LITERAL_NODES: dict[str, Any] = {
+    "true": lambda text, span: BooleanLiteral(True, text, span),
+    "false": lambda text, span: BooleanLiteral(False, text, span),
+    "null": NullLiteral,
+    "undefined": UndefinedLiteral,
+}
 _STRIPS = {(a, b): Strip(a, b) for a in (False, True) for b in (False, True)}
 _NO_STRIP = _STRIPS[False, False]
 
@@ -210,8 +216,10 @@ class _Parser:
 
     def skip_tag(self) -> int:
         """Offset after the tag starting at the current token (for messages)."""
-        i = self.pos + 1
         tokens = self.tokens
+        if tokens[self.pos].value is not None:  # a whole fast-path tag
+            return tokens[self.pos].end
+        i = self.pos + 1
         while tokens[i].kind not in (lx.CLOSE, lx.CLOSE_UNESCAPED, lx.EOF, lx.CONTENT):
             i += 1
         return tokens[i].end if tokens[i].kind != lx.CONTENT else tokens[i].start
@@ -260,33 +268,62 @@ class _Parser:
                 raise self.unexpected(tok, "text or a '{{' tag")
 
     def plain_mustache(self, tok: Token) -> MustacheStatement:
-        """A fast-path `{{a.b}}` / `{{a.b c.d}}` tag (see lexer._PLAIN_TAG)."""
+        """A fast-path `{{...}}` / `{{&...}}` tag (see lexer._PLAIN_TAG)."""
         match: re.Match[str] = tok.value  # type: ignore[assignment]
-        span = self.span
-        name = match.group(3)
-        path = PathExpression(name, name.split("."), span=span(match.start(3), match.end(3)))
-        param = match.group(4)
-        params = [] if param is None else [PathExpression(param, param.split("."), span=span(*match.span(4)))]
-        strip = _STRIPS[match.group(1) == "~", match.group(6) is not None]
-        start, end = tok.start, tok.end
-        return MustacheStatement(path, params, None, True, "{{", strip, self.source[start:end], span(start, end))
+        if match.re is lx.SIMPLE_TAG:
+            span = self.span
+            name, param = match.group(3, 4)
+            path = PathExpression(name, name.split("."), span=span(*match.span(3)))
+            params = [] if param is None else [PathExpression(param, param.split("."), span=span(*match.span(4)))]
+            strip = _STRIPS[match.group(1) == "~", match.group(6) is not None]
+            start, end = tok.start, tok.end
+            return MustacheStatement(path, params, None, True, "{{", strip, self.source[start:end], span(start, end))
+        head = self.plain_head(tok)
+        if head.open[-1:] == "&":
+            return MustacheStatement(head.path, head.params, head.hash, False, "{{&", head.strip, head.raw, head.span)
+        return MustacheStatement(head.path, head.params, head.hash, True, "{{", head.strip, head.raw, head.span)
 
     def plain_head(self, tok: Token) -> _Head:
-        """The head of a fast-path tag (see lexer._PLAIN_TAG): a plain dotted name and at most one plain param."""
+        """The head of a fast-path tag (see lexer._PLAIN_TAG): plain name, plain params, plain `key=value` pairs."""
         match: re.Match[str] = tok.value  # type: ignore[assignment]
         span = self.span
         head = _Head()
-        name, param = match.group(3, 4)
+        name = match.group(3)
         head.path = PathExpression(name, name.split("."), span=span(*match.span(3)))
         head.key = ("s", name)
-        if param is not None:
-            head.params = [PathExpression(param, param.split("."), span=span(*match.span(4)))]
+        args_start, args_end = match.span(4)
+        if match.re is lx.SIMPLE_TAG:
+            if args_start >= 0:
+                param = match.group(4)
+                head.params.append(PathExpression(param, param.split("."), span=span(args_start, args_end)))
+        elif args_end > args_start:
+            pairs: list[HashPair] = []
+            for arg in lx.PLAIN_ARG.finditer(self.source, args_start, args_end):
+                value = self.plain_value(arg.group(2), *arg.span(2))
+                if arg.group(1) is None:
+                    head.params.append(value)
+                else:
+                    pairs.append(HashPair(arg.group(1), value, span(arg.start(1), arg.end(2))))
+            if pairs:
+                head.hash = Hash(pairs, span(pairs[0].span.start, pairs[-1].span.end))
         start, end = tok.start, tok.end
         head.open = self.source[start : match.end(2)]
         head.raw = self.source[start:end]
         head.strip = _STRIPS[match.group(1) == "~", match.group(6) is not None]
         head.span = span(start, end)
         return head
+
+    def plain_value(self, text: str, start: int, end: int) -> Expression:
+        """A fast-path argument: dotted name, simple quoted string, number or literal word."""
+        span = self.span(start, end)
+        first = text[0]
+        if first == '"' or first == "'":
+            return StringLiteral(text[1:-1], text, span)
+        if first == "-" or first.isdigit():
+            return NumberLiteral(float(text) if "." in text else int(text), text, span)
+        if text in _LITERAL_NODES:
+            return _LITERAL_NODES[text](text, span)
+        return PathExpression(text, text.split("."), span=span)
 
     def comment(self, tok: Token) -> CommentStatement:
         raw = self.text(tok)
@@ -319,9 +356,12 @@ class _Parser:
     def parse_partial(self) -> PartialStatement:
         open_tok = self.tokens[self.pos]
         self.pos += 1
-        head = self.parse_head(open_tok, block_params=False, partial=True)
-        close_tok = self.expect_close(lx.CLOSE, head)
-        self.finish_head(head, open_tok, close_tok)
+        if open_tok.value is not None:
+            head = self.plain_head(open_tok)
+        else:
+            head = self.parse_head(open_tok, block_params=False, partial=True)
+            close_tok = self.expect_close(lx.CLOSE, head)
+            self.finish_head(head, open_tok, close_tok)
         return PartialStatement(head.path, head.params, head.hash, "", head.strip, head.raw, head.span)
 
     def parse_partial_block(self) -> PartialBlockStatement:
@@ -334,9 +374,12 @@ class _Parser:
     def _parse_partial_block(self) -> PartialBlockStatement:
         open_tok = self.tokens[self.pos]
         self.pos += 1
-        head = self.parse_head(open_tok, block_params=False, partial=True)
-        close_tok = self.expect_close(lx.CLOSE, head)
-        self.finish_head(head, open_tok, close_tok)
+        if open_tok.value is not None:
+            head = self.plain_head(open_tok)
+        else:
+            head = self.parse_head(open_tok, block_params=False, partial=True)
+            close_tok = self.expect_close(lx.CLOSE, head)
+            self.finish_head(head, open_tok, close_tok)
         program = self.parse_program(head.span.end, [])
         tok = self.tokens[self.pos]
         if tok.kind != lx.OPEN_ENDBLOCK:
