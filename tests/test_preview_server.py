@@ -22,7 +22,7 @@ from preview_server.workspace import Workspace
 from templating.cli import main
 
 with warnings.catch_warnings():  # starlette's note about its httpx-based client
-    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
 

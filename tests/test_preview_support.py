@@ -15,7 +15,7 @@ import uvicorn
 
 from preview_server import create_app
 
-XSS_FIXTURE = "<img src=x onerror=alert(1)>"
+XSS_FIXTURE = "x<img src=x onerror=alert(1)>"
 
 GREETING_HTML = '<h1 id="greet">Hello {{name}}</h1>\n<p id="plan">Plan: {{plan}}</p>\n'
 
