@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -390,6 +389,3 @@ def read_cloudformation(path: Path, text: str, parsed_json: Any = None) -> Sourc
         result.findings.append(finding(problem.code, problem.message, path, problem.line, problem.column))
         return result
     return CloudFormationReader(path, document).read()
-
-
-ReadSource = Callable[[Path, str], SourceResult]
