@@ -11,9 +11,12 @@ live in templating/catalogue.py, one page per code in docs/rules.md.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+import sys
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from itertools import chain, islice
 from pathlib import Path
 
 from templating.catalogue import INTERNAL_ERROR, NO_FIXTURE, RULES, SYNTAX_ERROR, finding
@@ -33,6 +36,8 @@ PART_ORDER = {part: index for index, part in enumerate(PART_NAMES)}
 # below this many templates, starting worker processes costs more than it saves
 PARALLEL_THRESHOLD = 32
 MAX_CHUNK = 64
+STREAM_CHUNK = 32  # chunk size when the number of templates is not known in advance
+CHUNKS_IN_FLIGHT_PER_JOB = 3
 
 
 def check(result: LoadResult, jobs: int = 1, progress: Progress | None = None) -> list[Finding]:
@@ -84,27 +89,48 @@ def check_template(t: Template) -> list[Finding]:
     return findings
 
 
-def check_many(templates: Sequence[Template], jobs: int = 1, progress: Progress | None = None) -> list[Finding]:
+def check_many(templates: Iterable[Template], jobs: int = 1, progress: Progress | None = None) -> list[Finding]:
     """check_template over every template, in order; `jobs` worker processes (0: one per CPU). A template whose check
-    crashes gets an X101 finding and the batch goes on."""
+    crashes gets an X101 finding and the batch goes on. `templates` may be a lazy iterable: it is read a few chunks
+    ahead of the workers, so a stream of templates is checked without holding them all."""
     jobs = jobs if jobs > 0 else os.cpu_count() or 1
-    if jobs == 1 or len(templates) < PARALLEL_THRESHOLD:
-        return _check_chunk(templates, progress)
-    chunk_size = max(1, min(MAX_CHUNK, len(templates) // (jobs * 4)))
-    chunks = [templates[i : i + chunk_size] for i in range(0, len(templates), chunk_size)]
+    pending = iter(templates)
+    head = list(islice(pending, PARALLEL_THRESHOLD))
+    if jobs == 1 or len(head) < PARALLEL_THRESHOLD:
+        return _check_chunk(chain(head, pending), progress)
+    total = len(templates) if isinstance(templates, Sized) else None
+    chunk_size = max(1, min(MAX_CHUNK, total // (jobs * 4))) if total is not None else STREAM_CHUNK
+    chunks = _chunked(chain(head, pending), chunk_size)
     findings: list[Finding] = []
-    done = 0
+    in_flight: deque[tuple[list[Template], Future[list[list[Row]]]]] = deque()
     try:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for chunk, rows in zip(chunks, pool.map(_check_chunk_rows, chunks), strict=True):
-                findings += _from_rows(chunk, rows)
-                done += 1
-                if progress is not None:
-                    for t in chunk:
-                        progress(t)
+            for chunk in chunks:
+                in_flight.append((chunk, pool.submit(_check_chunk_rows, chunk)))
+                if len(in_flight) >= jobs * CHUNKS_IN_FLIGHT_PER_JOB:
+                    findings += _collect_oldest(in_flight, progress)
+            while in_flight:
+                findings += _collect_oldest(in_flight, progress)
     except (BrokenProcessPool, OSError):  # no worker processes here (sandbox, killed worker): finish in-process
-        for chunk in chunks[done:]:
+        for chunk in chain((chunk for chunk, _future in in_flight), chunks):
             findings += _check_chunk(chunk, progress)
+    return findings
+
+
+def _chunked(templates: Iterator[Template], size: int) -> Iterator[list[Template]]:
+    while chunk := list(islice(templates, size)):
+        yield chunk
+
+
+def _collect_oldest(
+    in_flight: deque[tuple[list[Template], Future[list[list[Row]]]]], progress: Progress | None
+) -> list[Finding]:
+    chunk, future = in_flight[0]
+    findings = _from_rows(chunk, future.result())
+    in_flight.popleft()  # only once its result is in: a broken pool re-checks what is still in flight
+    if progress is not None:
+        for t in chunk:
+            progress(t)
     return findings
 
 
@@ -140,13 +166,32 @@ def _check_chunk_rows(templates: Sequence[Template]) -> list[list[Row]]:
 
 
 def _from_rows(templates: Sequence[Template], chunk_rows: list[list[Row]]) -> list[Finding]:
+    """Findings rebuilt in the parent. A big set has millions of them (one per {{x}} for C101), so equal strings and
+    numbers are shared, not kept once per finding: the parent's memory grows with distinct messages only."""
     findings: list[Finding] = []
+    intern = sys.intern
+    numbers = _SHARED_NUMBERS
     for t, rows in zip(templates, chunk_rows, strict=True):
         paths = _template_paths(t)
         for code, message, line, column, template, part, fixture, path in rows:
             where = paths[path] if isinstance(path, int) else path
-            findings.append(Finding(code, RULES[code].severity, message, where, line, column, template, part, fixture))
+            findings.append(
+                Finding(
+                    intern(code),
+                    RULES[code].severity,
+                    intern(message),
+                    where,
+                    numbers.setdefault(line, line),
+                    numbers.setdefault(column, column),
+                    t.name if template == t.name else template,
+                    intern(part) if part else part,  # type: ignore[arg-type]
+                    intern(fixture) if fixture else fixture,
+                )
+            )
     return findings
+
+
+_SHARED_NUMBERS: dict[int, int] = {}
 
 
 def _guarded_check(t: Template) -> list[Finding]:

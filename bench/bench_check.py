@@ -1,0 +1,207 @@
+"""Benchmark the checker (issue 2, "Performance"): parse speed, check throughput, peak memory, pybars3 for reference.
+
+    python bench/bench_check.py [--count 20000] [--jobs 2] [--mix 300] [--pybars 3] [--on-disk]
+
+- parse: MB/s of `templating.hbs.parse` on one core, over a mix of 2-200 KB templates (10-500 expressions) and over
+  the ~25 KB templates of the check run.
+- check: `templating.rules.check_many(templates, jobs)` over `--count` templates of ~25 KB (20-30 KB, 80-200
+  expressions, 3 fixtures each, so every part is rendered 3 times). By default the templates are generated in memory,
+  one at a time, by this process while the workers check them (generation time is inside the measured time); with
+  `--on-disk` they are first written to a temporary folder in the loader's folder form and the measured time is
+  `templating.loaders.load` + `templating.rules.check`.
+- memory: peak resident memory of the whole process tree (this process + worker processes), sampled every 20 ms
+  from /proc, and the bound ru_maxrss(self) + jobs x ru_maxrss(largest child).
+- pybars3: compile time of the same kind of templates (the independent engine that stands for Mailtrap).
+
+Targets on the 2-core machine: parse >= 10 MB/s; 20,000 templates checked in <= 60 s with 2 jobs; memory <= 500 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from corpus import generate_template, iter_templates, mixed_sizes, write_folder_form
+
+from templating.hbs import parse
+from templating.loaders import load
+from templating.rewrite import convert_template
+from templating.rules import check, check_many
+
+
+class TreeMemory:
+    """Samples the memory of this process and all its descendants. `peak_rss` is the largest sum of resident sizes
+    seen (pages a forked worker shares with its parent count twice); `peak_pss` the largest sum of proportional
+    sizes (shared pages split between the processes sharing them: the tree's real footprint)."""
+
+    def __init__(self, interval: float = 0.05) -> None:
+        self.interval = interval
+        self.peak_rss = 0
+        self.peak_pss = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            rss, pss = tree_memory(os.getpid())
+            self.peak_rss = max(self.peak_rss, rss)
+            self.peak_pss = max(self.peak_pss, pss)
+            self._stop.wait(self.interval)
+
+
+def tree_memory(root: int) -> tuple[int, int]:
+    """Bytes resident (RSS) and proportional (PSS) in `root` and its descendants, from /proc."""
+    rss = pss = 0
+    pending = [root]
+    while pending:
+        pid = pending.pop()
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as rollup:
+                for line in rollup:
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1]) * 1024
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1]) * 1024
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children") as children:
+                    pending += [int(child) for child in children.read().split()]
+        except (OSError, ValueError):
+            continue
+    return rss, pss
+
+
+def cpu_seconds(before: os.times_result, after: os.times_result) -> float:
+    """User + system CPU of this process and its waited-for children between two os.times()."""
+    fields = ("user", "system", "children_user", "children_system")
+    return sum(getattr(after, name) - getattr(before, name) for name in fields)
+
+
+def mb(value: float) -> str:
+    return f"{value / 1e6:.1f} MB"
+
+
+def bench_parse(mix: int) -> None:
+    templates = [
+        generate_template(index, size, expressions, seed=7)
+        for index, (size, expressions) in enumerate(mixed_sizes(mix, seed=7))
+    ]
+    parse_speed("mixed 2-200 KB", templates)
+    parse_speed("~25 KB", list(iter_templates(max(50, mix // 2), seed=11)))
+
+
+def parse_speed(label: str, templates: list) -> None:
+    sources = [text for t in templates for text in t.parts.values()]
+    size = sum(len(text.encode()) for text in sources)
+    best = best_wall = float("inf")
+    for _ in range(3):
+        started, started_wall = time.process_time(), time.perf_counter()
+        for text in sources:
+            parse(text)
+        best = min(best, time.process_time() - started)
+        best_wall = min(best_wall, time.perf_counter() - started_wall)
+    print(
+        f"parse ({label}): {len(templates)} templates, {mb(size)} in {best:.3f} s CPU = {size / best / 1e6:.1f} MB/s "
+        f"on one core [target >= 10 MB/s] (wall clock: {size / best_wall / 1e6:.1f} MB/s)"
+    )
+
+
+def bench_check(count: int, jobs: int, on_disk: bool) -> None:
+    codes: Counter[str] = Counter()
+    cpu_before = os.times()
+    with TreeMemory() as memory:
+        if on_disk:
+            with tempfile.TemporaryDirectory(prefix="ses2mt-bench-") as folder:
+                written = time.perf_counter()
+                for t in iter_templates(count):
+                    write_folder_form(Path(folder), t)
+                print(f"check: wrote {count} templates to {folder} in {time.perf_counter() - written:.1f} s")
+                started = time.perf_counter()
+                result = load(Path(folder))
+                loaded = time.perf_counter() - started
+                findings = check(result, jobs=jobs)
+                elapsed = time.perf_counter() - started
+                source = f"load from disk ({loaded:.1f} s) + check"
+        else:
+            started = time.perf_counter()
+            findings = check_many(iter_templates(count), jobs=jobs)
+            elapsed = time.perf_counter() - started
+            source = "generated in memory, one at a time, + check_many"
+        codes.update(f.code for f in findings)
+    cpu = cpu_seconds(cpu_before, os.times())
+    self_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    child_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    print(
+        f"check: {count} templates of ~25 KB (3 fixtures each), {source}, jobs={jobs}: {elapsed:.1f} s = "
+        f"{count / elapsed:.0f} templates/s [target: 20,000 in <= 60 s = 333/s]"
+    )
+    print(
+        f"check: CPU {cpu:.1f} s (this process + workers) = {cpu / count * 1000:.2f} ms per template; "
+        f"on {jobs} otherwise idle cores that is {cpu / jobs:.1f} s wall = {count / (cpu / jobs):.0f} templates/s "
+        f"(load average now {os.getloadavg()[0]:.1f}: other processes share these cores)"
+    )
+    print(f"check: {len(findings)} findings: {dict(codes.most_common())}")
+    print(
+        f"memory: process tree peak {mb(memory.peak_pss)} PSS, {mb(memory.peak_rss)} RSS (sampled); "
+        f"bound self {mb(self_peak)} + {jobs} x largest worker "
+        f"{mb(child_peak)} = {mb(self_peak + jobs * child_peak)} [target <= 500 MB]"
+    )
+
+
+def bench_pybars(count: int) -> None:
+    import pybars
+
+    # pybars3 has no inline partials: it compiles the converted html (partials expanded, what Mailtrap receives)
+    sources = [convert_template(t).parts["html"] for t in iter_templates(count, seed=13)]
+    size = sum(len(text.encode()) for text in sources)
+    started = time.perf_counter()
+    for text in sources:
+        pybars.Compiler().compile(text)
+    elapsed = time.perf_counter() - started
+    ours = time.perf_counter()
+    for text in sources:
+        parse(text)
+    ours = time.perf_counter() - ours
+    print(
+        f"pybars3 compile (reference): {count} converted html parts of ~{size / count / 1000:.0f} KB in "
+        f"{elapsed:.2f} s = "
+        f"{elapsed / count * 1000:.0f} ms each, {size / elapsed / 1e6:.2f} MB/s (our parse of the same: "
+        f"{ours / count * 1000:.1f} ms each, {size / ours / 1e6:.1f} MB/s)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=20_000, help="templates to check (default 20000)")
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes for the check (default 2)")
+    parser.add_argument("--mix", type=int, default=300, help="templates for the parse measurement (default 300)")
+    parser.add_argument("--pybars", type=int, default=3, help="templates pybars3 compiles (0: skip)")
+    parser.add_argument("--on-disk", action="store_true", help="write the corpus to a temp folder, time load + check")
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    bench_parse(args.mix)
+    if args.pybars:
+        bench_pybars(args.pybars)
+    if args.count:
+        bench_check(args.count, args.jobs, args.on_disk)
+
+
+if __name__ == "__main__":
+    main()
