@@ -155,6 +155,7 @@ class MailtrapClient:
         self.retry = retry or RetryPolicy()
         self.deadline = deadline
         self.stats = ClientStats()
+        self._stats_mutex = threading.Lock()
         self._sleep = sleep
         self._clock = clock
         self._random = random.Random()
@@ -207,6 +208,10 @@ class MailtrapClient:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    def _count(self, counter: str) -> None:
+        with self._stats_mutex:
+            setattr(self.stats, counter, getattr(self.stats, counter) + 1)
+
     # -- one request, with pacing and retries -------------------------------------------------------------------
 
     def _request(
@@ -226,13 +231,13 @@ class MailtrapClient:
                 if found is not None:
                     return found
             self.limiter.acquire(self.deadline)
-            self.stats.requests += 1
+            self._count("requests")
             try:
                 response = self._http.request(method, path, json=json, timeout=self._timeout_within_deadline())
             except (httpx.UnsupportedProtocol, httpx.InvalidURL) as error:
                 raise ApiError(f"{self.api_base}: not a usable API base URL ({error})") from error
             except httpx.TransportError as error:
-                self.stats.transport_errors += 1
+                self._count("transport_errors")
                 sent = not isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
                 outcome_unknown = outcome_unknown or sent
                 attempt += 1
@@ -242,7 +247,7 @@ class MailtrapClient:
                 self._observe_rate_headers(response)
                 return _json_or_none(response)
             if response.status_code == 429:
-                self.stats.rate_limited += 1
+                self._count("rate_limited")
                 throttled += 1
                 self._wait_before_retry(
                     throttled,
@@ -252,7 +257,7 @@ class MailtrapClient:
                 )
                 continue
             if response.status_code >= 500:
-                self.stats.server_errors += 1
+                self._count("server_errors")
                 outcome_unknown = outcome_unknown or method == "POST"
                 attempt += 1
                 self._wait_before_retry(
@@ -283,7 +288,7 @@ class MailtrapClient:
             wait = self._random.uniform(ceiling / 2, ceiling)
         if self.deadline is not None and self._clock() + wait > self.deadline:
             raise GaveUp(f"{what}; the time budget ran out")
-        self.stats.retries += 1
+        self._count("retries")
         self._sleep(wait)
 
     def _observe_rate_headers(self, response: httpx.Response) -> None:
