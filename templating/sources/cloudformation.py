@@ -376,16 +376,18 @@ class CloudFormationReader:
 def _describe(value: Any) -> str:
     if isinstance(value, dict):
         return "the function " + ", ".join(value) if value else "an empty object"
-    return json.dumps(value)[:40]
+    return json.dumps(value, default=str)[:40]
 
 
 def read_cloudformation(path: Path, text: str, parsed_json: Any = None) -> SourceResult:
     """The SES templates of one CloudFormation file (YAML, or JSON already parsed by the loader). Problems are
     findings; a file without `AWS::SES::Template` resources yields nothing."""
+    result = SourceResult()
     try:
         document = JsonDocument(text, parsed_json) if parsed_json is not None else parse_document(path, text)
+        return CloudFormationReader(path, document).read()
     except LoadProblem as problem:
-        result = SourceResult()
         result.findings.append(finding(problem.code, problem.message, path, problem.line, problem.column))
-        return result
-    return CloudFormationReader(path, document).read()
+    except RecursionError:
+        result.findings.append(finding("S101", "the file is nested too deeply (or an alias refers to itself)", path))
+    return result
