@@ -153,6 +153,7 @@ def test_adjacent_unescaped_numbers_add_up_like_handlebars_js() -> None:
     assert ses("{{a}}{{b}}", {"a": 1, "b": 2}) == "3"
     assert ses("x{{a}}{{b}}", {"a": 1, "b": 2}) == "x12"
     assert standard("{{a}}{{b}}", {"a": 1, "b": 2}) == "12"
+    assert ses("{{a}}{{b}}{{#if a}}{{a}}{{/if}}", {"a": 1, "b": 2}, add_adjacent_numbers=False) == "121"
 
 
 # ---------------------------------------------------------------- helpers, blocks, contexts

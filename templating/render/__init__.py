@@ -82,6 +82,7 @@ class Compiled:
         assume_objects: bool = False,
         known_helpers: frozenset[str] | set[str] = frozenset(),
         explicit_partial_context: bool = False,
+        add_adjacent_numbers: bool = True,
         initial_data: Mapping[str, Any] | None = None,
     ) -> str:
         """Render with `data` as the root context.
@@ -89,7 +90,10 @@ class Compiled:
         `strict` is SES's rule (a printed missing/null attribute raises RenderError, unless `on_missing` collects it);
         `js_strict` and `assume_objects` are handlebars.js's own `strict`/`assumeObjects` compile options.
         `partials` maps names to template source. Helpers are called `helper(*params, options)`.
-        `initial_data` is handlebars.js's runtime `data` option (the root `@data` frame)."""
+        `initial_data` is handlebars.js's runtime `data` option (the root `@data` frame).
+        `add_adjacent_numbers`: handlebars.js joins a program's outputs with JavaScript `+`, so two numbers (or
+        booleans) printed unescaped back to back at the start of a program add up (`{{a}}{{b}}` with 1 and 2 prints
+        "3" when nothing is escaped); False prints each value on its own ("12"), as other Handlebars engines do."""
         options = CompileOptions(
             escape=escape,
             ses_strict=strict,
@@ -101,6 +105,7 @@ class Compiled:
             known_helpers=frozenset(known_helpers),
             data=data_frames,
             explicit_partial_context=explicit_partial_context,
+            add_adjacent_numbers=add_adjacent_numbers,
             ignore_standalone=self.ignore_standalone,
         )
         spec = self.spec(options)

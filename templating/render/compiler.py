@@ -66,6 +66,7 @@ class CompileOptions:
     data: bool = True
     explicit_partial_context: bool = False
     ignore_standalone: bool = False
+    add_adjacent_numbers: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,7 +239,10 @@ class _Compiler:
                 explicit.append(isinstance(compiled, _Explicit))
         finally:
             self.block_params.pop(0)
-        body = _make_body(pieces, tuple(explicit), simple=len(program.body) == 1)
+        if self.options.add_adjacent_numbers:
+            body = _make_body(pieces, tuple(explicit), simple=len(program.body) == 1)
+        else:
+            body = _make_string_body(pieces)
         return ProgramSpec(body, tuple(decorators), len(program.block_params))
 
     def statement(self, node: Any, decorators: list[Decorator]) -> str | St | None:
@@ -748,6 +752,18 @@ def _make_body(pieces: list[str | St], explicit: tuple[bool, ...], simple: bool)
             return "".join(values)
         except TypeError:  # a number, boolean, list, object or null among the values
             return join_values(values, explicit)
+
+    return body
+
+
+def _make_string_body(pieces: list[str | St]) -> Body:
+    """A program's body when every output is turned into a string on its own (no JavaScript `+` between values)."""
+    frozen = tuple(pieces)
+    output = js.output_string
+
+    def body(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> str:
+        frame = (ctx, data, bp, depths)
+        return "".join([piece if piece.__class__ is str else output(piece(rt, *frame)) for piece in frozen])
 
     return body
 
