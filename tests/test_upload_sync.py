@@ -167,8 +167,8 @@ def test_killed_sync_resumes_without_duplicates(tmp_path: Path, mailtrap_server:
         process.wait()
     mailtrap_server.clear_faults()
     interrupted = lock_of(out)
-    assert len(interrupted["templates"]) == 5 and interrupted["pending"]
-    assert len(mailtrap_server.templates) > 5
+    assert 0 < len(interrupted["templates"]) <= 5 and interrupted["pending"]
+    assert len(mailtrap_server.templates) > len(interrupted["templates"])  # some reached Mailtrap but not the lock
 
     resumed = cli(mailtrap_server, "sync", str(out), "--yes")
     assert resumed.exit_code == 0, resumed.output
