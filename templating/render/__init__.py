@@ -8,6 +8,12 @@ Two dialects share it:
     compiled = compile_template("Hello {{name}}")      # cached by content
     compiled.render({"name": "Ann"})                    # SES rules
     compiled.render(data, on_missing=found.append)      # collect every missing/null lookup instead of failing
+
+Modules: `compiler` (AST -> closures, handlebars.js's compile-time decisions), `runtime` (programs, data frames,
+built-in helpers, partials), `jsvalues` (JavaScript printing, truthiness, property lookup, `+`). Missing attributes
+are reported as `MissingAttribute(name, line, column, kind, null)` with kind "print" (`{{x}}`), "condition"
+(`#if`/`#unless`), "block" (`#each`/`#with`/sections) or "partial-context"; only "print" fails in SES mode, and
+never for `@data` variables or helper names.
 """
 
 from __future__ import annotations
