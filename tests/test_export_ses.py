@@ -332,3 +332,24 @@ def test_v1_document_keeps_only_the_contract_keys() -> None:
     assert template_document(APIS["v1"], response) == {
         "Template": {"TemplateName": "a", "SubjectPart": "s", "HtmlPart": "h"}
     }
+
+
+def test_cli_v2_with_progress_bar_prints_failures_and_exits_1(
+    sesv2: tuple[Any, Stubber], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import templating.commands.export_ses as command
+
+    client, stubber = sesv2
+    stub_listing(stubber, [["welcome", "gone"]], page_size=100)
+    stubber.add_response("get_email_template", v2_template("welcome"), {"TemplateName": "welcome"})
+    stubber.add_client_error(
+        "get_email_template", "NotFoundException", "no such template", 404, {"TemplateName": "gone"}
+    )
+    monkeypatch.setattr(command, "make_client", lambda *arguments: client)
+    monkeypatch.setattr(command, "wants_progress", lambda total: True)
+    result = CliRunner().invoke(main, ["export-ses", "-o", str(tmp_path / "out"), "--rate", "1000"])
+    assert result.exit_code == 1
+    assert "gone: NotFoundException: no such template" in result.output
+    assert "Exported 1 of 2 templates" in result.output and "1 failed" in result.output
+    assert (tmp_path / "out" / "welcome.json").is_file()
+    assert SECRET not in result.output
