@@ -1,7 +1,8 @@
 """handlebars.js 4.7.8 as a test oracle.
 
 Prefers Node (`tests/oracle/render.js` with `tests/oracle/node_modules`, installed by `npm ci` in tests/oracle);
-else the PyPI `handlebars` package (handlebars.js run by js2py: correct but slow, so only spec-sized cases);
+else the PyPI `handlebars` package (handlebars.js run by js2py: slow, so only spec-sized cases; js2py also orders
+integer-like object keys by insertion, not first as JavaScript does, so random data avoids such keys);
 else tests that need the oracle skip.
 
 A case is `{"template", "data", "compileOptions"?, "partials"?, "runtimeData"?}`; a result is
