@@ -127,11 +127,10 @@ def test_honours_ratelimit_remaining_without_hitting_429(mailtrap_server_factory
     server = mailtrap_server_factory(rate_limit=5, rate_window=0.5)
     # The client may send 150 per window, but others use the same token: only the server's headers tell.
     with client_for(server, limiter=SlidingWindowLimiter(150, 0.5)) as client:
-        for _ in range(12):
+        for _ in range(18):
             client.list_templates()
-    # Without the headers, 12 requests at 5 per 0.5 s would meet about 7 answers of 429; a loaded machine's latency
-    # jitter may still cost one or two.
-    assert [r.status for r in server.requests].count(429) <= 2
+    # Ignoring the headers, these 18 requests meet a 429 after every 5 (3 in all: Retry-After spaces the rest).
+    assert [r.status for r in server.requests].count(429) <= 1
     assert server.max_requests_in_window() <= 5
 
 

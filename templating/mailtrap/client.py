@@ -110,13 +110,14 @@ class SlidingWindowLimiter:
         with self._mutex:
             self._paused_until = max(self._paused_until, self._clock() + seconds)
 
-    def exhausted(self) -> None:
-        """The server says no request is left: wait until our oldest request in the window leaves it."""
+    def exhausted(self, latency: float = 0.0) -> None:
+        """The server says no request is left: wait until our oldest request in the window has left the server's
+        window too (it reached the server up to about one round trip after we sent it)."""
         with self._mutex:
             now = self._clock()
             self._forget_expired(now)
             oldest = self._starts[0] if self._starts else now
-            self._paused_until = max(self._paused_until, oldest + self.window + self.margin)
+            self._paused_until = max(self._paused_until, oldest + self.window + self.margin + latency)
 
     def _forget_expired(self, now: float) -> None:
         while self._starts and self._starts[0] + self.window + self.margin <= now:
@@ -295,7 +296,7 @@ class MailtrapClient:
         """A success with no request left predicts a 429: wait for the window (429s themselves back off)."""
         remaining = response.headers.get("X-Ratelimit-Remaining")
         if remaining is not None and remaining.strip().isdigit() and int(remaining) <= 0:
-            self.limiter.exhausted()
+            self.limiter.exhausted(latency=response.elapsed.total_seconds())
 
 
 def _same_template(remote: dict[str, Any], payload: dict[str, str]) -> bool:
