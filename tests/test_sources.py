@@ -431,3 +431,14 @@ def test_place_in_files_maps_parts_and_leaves_other_findings_alone(tmp_path: Pat
     ]
     placed = place_in_files(findings, [template])
     assert [(item.line, item.column) for item in placed] == [(11, 7), (20, 7), (0, 0), (3, 3), (1, 1)]
+
+
+def test_a_template_file_holding_json_is_read_as_json(tmp_path: Path) -> None:
+    text = (
+        '{"Resources": {"T": {"Type": "AWS::SES::Template", "Properties": {"Template": '
+        r'{"TemplateName": "from-template-file", "HtmlPart": "<p>{{a}}<\/p>"}}}}}'
+    )
+    (tmp_path / "stack.template").write_text(text, encoding="utf-8")
+    (template,) = load(tmp_path).templates
+    assert template.name == "from-template-file" and template.parts["html"] == "<p>{{a}}</p>"
+    assert template.part_origins["html"][1] < 0  # the escape \/ shifts columns: the string is pointed at

@@ -169,6 +169,11 @@ def parse_document(path: Path, text: str) -> Document:
             return JsonDocument(text, parse_json(text))
         except LoadProblem as problem:
             raise LoadProblem("S101", f"CloudFormation JSON: {problem.message}", problem.line, problem.column) from None
+    if text.lstrip("\ufeff \t\r\n").startswith("{"):  # a `.template` file is often JSON; YAML reads it less well
+        try:
+            return JsonDocument(text, parse_json(text))
+        except LoadProblem:
+            pass
     import yaml
 
     try:
