@@ -353,3 +353,23 @@ def test_cli_v2_with_progress_bar_prints_failures_and_exits_1(
     assert "Exported 1 of 2 templates" in result.output and "1 failed" in result.output
     assert (tmp_path / "out" / "welcome.json").is_file()
     assert SECRET not in result.output
+
+
+def test_the_cli_and_check_work_without_boto3(tmp_path: Path) -> None:
+    import subprocess
+
+    infra = Path(__file__).resolve().parents[1] / "templates_in" / "infra"
+    script = (
+        "import sys; sys.modules['boto3'] = None; sys.modules['botocore'] = None\n"
+        "from click.testing import CliRunner\n"
+        "from templating.cli import main\n"
+        f"result = CliRunner().invoke(main, ['check', {str(infra)!r}])\n"
+        "print(result.exit_code, result.output.splitlines()[-1])\n"
+        f"result = CliRunner().invoke(main, ['export-ses', '-o', {str(tmp_path)!r}])\n"
+        "print(result.exit_code, result.output.strip())\n"
+    )
+    repo = Path(__file__).resolve().parents[1]
+    output = subprocess.run([sys.executable, "-c", script], cwd=repo, capture_output=True, text=True, check=True)
+    check_line, export_line = output.stdout.strip().splitlines()
+    assert check_line.startswith("0 Found 0 errors") and "in 4 templates" in check_line
+    assert export_line == "1 Error: export-ses needs boto3: pip install 'ses2mt[aws]'"
