@@ -151,6 +151,8 @@ def snapshot_paths(directory: Path, template: str, fixture: str) -> dict[str, Pa
 class SnapshotRun:
     written: list[Path] = field(default_factory=list)
     unchanged: list[Path] = field(default_factory=list)
+    stale: list[Path] = field(default_factory=list)  # snapshot files no template x fixture produces any more
+    removed: list[Path] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     load_findings: list[Finding] = field(default_factory=list)
 
@@ -183,24 +185,47 @@ def _store(path: Path, content: str, run: SnapshotRun) -> None:
         run.written.append(path)
 
 
-def write_snapshots(src: Path, directory: Path, dialect: Dialect = "mailtrap") -> SnapshotRun:
+def write_snapshots(src: Path, directory: Path, dialect: Dialect = "mailtrap", prune: bool = False) -> SnapshotRun:
     """Render every template x fixture under `src` and write its snapshot files under `directory` (only files whose
-    content changed are rewritten). A template that cannot be rendered is a problem; the others are still written."""
+    content changed are rewritten). A template that cannot be rendered is a problem; the others are still written.
+    Snapshot files of templates/fixtures that no longer exist are listed as stale, and deleted with `prune` (only
+    when every template rendered, so that a broken template never loses its snapshots)."""
     result = load(src)
     run = SnapshotRun(load_findings=[f for f in result.findings if f.severity == Severity.ERROR])
+    broken: set[str] = set()
     for t in result.templates:
         try:
             converted = converted_parts(t) if dialect == "mailtrap" else None
         except SnapshotError as error:
             run.problems.append(error.message)
+            broken.add(t.name)
             continue
         for fixture in sorted(t.fixtures):
             try:
                 rendered = render_email(t, fixture, dialect, converted)
             except SnapshotError as error:
                 run.problems.append(error.message)
+                broken.add(t.name)
                 continue
             paths = snapshot_paths(directory, t.name, fixture)
             for suffix, content in snapshot_files(rendered).items():
                 _store(paths[suffix], content, run)
+    run.stale = _stale_files(directory, {*run.written, *run.unchanged}, broken)
+    if prune and run.ok:
+        for path in run.stale:
+            path.unlink(missing_ok=True)
+        run.removed, run.stale = run.stale, []
     return run
+
+
+def _stale_files(directory: Path, current: set[Path], broken: set[str]) -> list[Path]:
+    """Snapshot-shaped files under `directory` that this run did not produce (templates that failed to render keep
+    theirs: they are not stale, just broken for now)."""
+    if not directory.is_dir():
+        return []
+    suffixes = tuple(PART_SUFFIXES.values())
+    return sorted(
+        path
+        for path in directory.glob("*/*")
+        if path.is_file() and path.name.endswith(suffixes) and path not in current and path.parent.name not in broken
+    )

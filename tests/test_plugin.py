@@ -25,12 +25,20 @@ TEMPLATES = Path(__file__).parent / "templates"
 test_emails = email_regression_test(TEMPLATES)
 """
 
+CONFTEST = """
+from importlib.metadata import entry_points
+
+# active through its entry point when ses2mt is installed; from a source checkout, load it here
+installed = any(entry.name == "ses2mt" for entry in entry_points(group="pytest11"))
+pytest_plugins = [] if installed else ["templating.pytest_plugin"]
+"""
+
 WELCOME_HTML = '<html><body><table><tr><td style="color: red">Hello {{name}}</td></tr></table></body></html>'
 
 
 def write_project(pytester: pytest.Pytester, html: str = WELCOME_HTML) -> Path:
     pytester.makeini("[pytest]\n")
-    pytester.makeconftest('pytest_plugins = ["templating.pytest_plugin"]\n')
+    pytester.makeconftest(CONFTEST)
     pytester.makepyfile(test_emails=TEST_MODULE)
     folder = pytester.path / "templates" / "welcome"
     (folder / "data").mkdir(parents=True)
@@ -210,3 +218,26 @@ def test_snapshot_command_reports_problems_and_exits_1(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "promo: the template cannot be converted for Mailtrap" in result.output
     assert "R120" in result.output
+
+
+def test_snapshot_command_lists_stale_files_and_prunes_them(pytester: pytest.Pytester) -> None:
+    folder = write_project(pytester)
+    runner = CliRunner()
+    args = ["snapshot", str(pytester.path / "templates"), "--dir", str(snapshots(pytester))]
+    runner.invoke(main, args)
+    (folder / "data" / "self-signup.json").unlink()
+    (folder / "text.hbs").unlink()
+    listed = runner.invoke(main, args)
+    assert listed.exit_code == 0
+    stale = sorted(line.split(":")[0] for line in listed.output.splitlines() if line.endswith("deletes it)"))
+    assert [Path(p).name for p in stale] == [
+        "invited.txt",
+        "self-signup.html",
+        "self-signup.subject.txt",
+        "self-signup.txt",
+    ]
+    assert (snapshots(pytester) / "welcome" / "self-signup.html").is_file()
+    pruned = runner.invoke(main, [*args, "--prune"])
+    assert "4 stale removed" in pruned.output
+    remaining = sorted(p.name for p in (snapshots(pytester) / "welcome").iterdir())
+    assert remaining == ["invited.html", "invited.subject.txt"]
