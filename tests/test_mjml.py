@@ -258,3 +258,56 @@ def test_sample_mjml_templates_cover_each_between_sections_and_conditional_attri
     invite = (ROOT / "templates_in/saas/team-invite/html.mjml").read_text(encoding="utf-8")
     assert re.search(r"<a [^>]*\{\{#if \w+\}\}target=\"_blank\"", invite)
     assert "src='{{" in invite
+
+
+# -------------------------------------------------------------------------------- positions back in the .mjml file
+
+
+def _team_invite_findings() -> tuple[list, list, str]:  # type: ignore[type-arg]
+    from templating.rules import check
+
+    result = load(ROOT / "templates_in" / "saas" / "team-invite")
+    source = (ROOT / "templates_in" / "saas" / "team-invite" / "html.mjml").read_text(encoding="utf-8")
+    return check(result), result.templates, source
+
+
+def test_checker_findings_on_the_html_part_point_at_the_expression_in_the_mjml_file() -> None:
+    from templating.sources.mjml import place_in_mjml
+
+    findings, templates, source = _team_invite_findings()
+    html_findings = [f for f in findings if f.part == "html" and f.code == "C101"]
+    assert len(html_findings) >= 10
+    lines = source.splitlines()
+    for placed in place_in_mjml(html_findings, templates):
+        assert placed.path.name == "html.mjml"
+        expression = re.search(r"\{\{[^}]*\}\}", placed.message)
+        assert expression is not None
+        at = lines[placed.line - 1][placed.column - 1 :]
+        assert at.startswith(expression.group(0)), (placed.line, placed.column, placed.message)
+
+
+def test_positions_outside_expressions_become_the_whole_file_and_other_findings_stay() -> None:
+    from dataclasses import replace
+
+    from templating.sources.mjml import place_in_mjml
+
+    findings, templates, _source = _team_invite_findings()
+    html = templates[0].parts["html"]
+    doctype = replace(findings[0], part="html", template="team-invite", line=1, column=1, code="C101")
+    subject = next(f for f in findings if f.part == "subject")
+    load_finding = replace(doctype, code="J101", line=5, column=7)
+    placed = place_in_mjml([doctype, subject, load_finding], templates)
+    assert html.startswith("<!doctype")
+    assert (placed[0].line, placed[0].column) == (0, 0)
+    assert placed[1] == subject
+    assert placed[2] == load_finding
+
+
+def test_positions_are_found_again_when_the_template_was_loaded_elsewhere() -> None:
+    from templating.sources import mjml as mjml_module
+
+    findings, templates, _source = _team_invite_findings()
+    html_findings = [f for f in findings if f.part == "html" and f.code == "C101"]
+    expected = mjml_module.place_in_mjml(html_findings, templates)
+    mjml_module._source_maps.clear()
+    assert mjml_module.place_in_mjml(html_findings, templates) == expected

@@ -19,12 +19,14 @@ an `<mj-button ...>` tag: MJML components keep only the attributes they know) is
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from bisect import bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
 from templating.catalogue import finding
-from templating.model import Finding
+from templating.model import Finding, Template
 
 __all__ = [
     "MjmlProblem",
@@ -34,6 +36,7 @@ __all__ = [
     "compile_mjml",
     "compile_mjml_file",
     "mjml_available",
+    "place_in_mjml",
     "protect",
     "restore",
 ]
@@ -91,8 +94,12 @@ class MjmlProblem:
 
 @dataclass(slots=True)
 class MjmlResult:
+    """The compiled HTML (None when it cannot be compiled), problems, and `spans`: where each Handlebars expression
+    is in the HTML, as (start, end, offset of the same text in the MJML source)."""
+
     html: str | None
     problems: list[MjmlProblem] = field(default_factory=list)
+    spans: list[tuple[int, int, int]] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------------------------------------- protecting
@@ -251,29 +258,51 @@ def protect(source: str) -> Protected:
 # -------------------------------------------------------------------------------------------------- restoring
 
 
-def restore(html: str, protected: Protected) -> tuple[str, list[Placeholder]]:
-    """The compiled HTML with every placeholder replaced by its original text, and the placeholders mrml dropped."""
+@dataclass(frozen=True, slots=True)
+class Restored:
+    """The compiled HTML with the original text back; `spans` say where each restored piece is in it, as
+    (start offset in the HTML, end offset, offset of the original in the MJML source)."""
+
+    html: str
+    spans: list[tuple[int, int, int]]
+    missing: list[Placeholder]
+
+
+def restore_mapped(html: str, protected: Protected) -> Restored:
+    """Every placeholder in the compiled HTML replaced by its original text, remembering where each one went."""
     by_token = {item.token: item for item in protected.placeholders}
     prefix = re.escape(protected.prefix)
+    pattern = re.compile(
+        rf'(?P<attribute>[ \t\r\n]*data-(?P<name>{prefix}\d+x)(?:="")?(?P<space> ?))|(?P<token>{prefix}\d+x)'
+    )
+    pieces: list[str] = []
+    spans: list[tuple[int, int, int]] = []
     found: set[str] = set()
-
-    def restore_attribute(match: re.Match[str]) -> str:
-        item = by_token.get(match.group(1))
+    length = position = 0
+    for match in pattern.finditer(html):
+        item = by_token.get(match.group("name") or match.group("token"))
         if item is None:
-            return match.group(0)
+            continue
         found.add(item.token)
-        return (" " if item.space_before else "") + item.original + (match.group(2) if item.space_after else "")
+        before = after = ""
+        if match.group("attribute") is not None:
+            before = " " if item.space_before else ""
+            after = match.group("space") if item.space_after else ""
+        kept = html[position : match.start()]
+        start = length + len(kept) + len(before)
+        spans.append((start, start + len(item.original), item.offset))
+        pieces += [kept, before, item.original, after]
+        length = start + len(item.original) + len(after)
+        position = match.end()
+    pieces.append(html[position:])
+    missing = [item for item in protected.placeholders if item.token not in found]
+    return Restored("".join(pieces), spans, missing)
 
-    def restore_text(match: re.Match[str]) -> str:
-        item = by_token.get(match.group(0))
-        if item is None:
-            return match.group(0)
-        found.add(item.token)
-        return item.original
 
-    html = re.sub(rf'[ \t\r\n]*data-({prefix}\d+x)(?:="")?( ?)', restore_attribute, html)
-    html = re.sub(rf"{prefix}\d+x", restore_text, html)
-    return html, [item for item in protected.placeholders if item.token not in found]
+def restore(html: str, protected: Protected) -> tuple[str, list[Placeholder]]:
+    """The compiled HTML with every placeholder replaced by its original text, and the placeholders mrml dropped."""
+    restored = restore_mapped(html, protected)
+    return restored.html, restored.missing
 
 
 # -------------------------------------------------------------------------------------------------- compiling
@@ -321,9 +350,12 @@ def compile_mjml(source: str) -> MjmlResult:
         raise
     except BaseException as exc:  # mrml raises ValueError; a Rust panic arrives as pyo3's PanicException
         return MjmlResult(None, [_error_problem(str(exc) or type(exc).__name__, protected)])
-    html, missing = restore(compiled, protected)
-    problems = [_dropped_problem(item, source) for item in missing]
-    return MjmlResult(None if problems else html, problems)
+    restored = restore_mapped(compiled, protected)
+    problems = [_dropped_problem(item, source) for item in restored.missing]
+    if problems:
+        return MjmlResult(None, problems)
+    _remember(restored.html, source, restored.spans)
+    return MjmlResult(restored.html, [], restored.spans)
 
 
 def _dropped_problem(item: Placeholder, source: str) -> MjmlProblem:
@@ -345,3 +377,69 @@ def compile_mjml_file(text: str, path: Path, template: str) -> tuple[str | None,
         for problem in result.problems
     ]
     return result.html, findings
+
+
+# ------------------------------------------------------------------------------------- positions in the .mjml file
+
+SOURCE_MAP_LIMIT = 4096
+FILE_POSITION_PREFIXES = ("J", "L", "S", "X")  # findings whose line:col are already positions in the file
+_source_maps: dict[str, tuple[str, list[tuple[int, int, int]]]] = {}
+
+
+def _remember(html: str, source: str, spans: list[tuple[int, int, int]]) -> None:
+    if len(_source_maps) >= SOURCE_MAP_LIMIT:
+        _source_maps.pop(next(iter(_source_maps)))
+    _source_maps[html] = (source, spans)
+
+
+def _source_map(t: Template) -> tuple[str, list[tuple[int, int, int]]] | None:
+    html = t.parts.get("html")
+    if html is None:
+        return None
+    if html not in _source_maps:  # loaded in another process: compile the file again to learn the positions
+        try:
+            compile_mjml(t.part_paths["html"].read_text(encoding="utf-8-sig"))
+        except (OSError, UnicodeDecodeError):
+            return None
+    return _source_maps.get(html)
+
+
+def _offset(text: str, line: int, column: int) -> int:
+    position = 0
+    for _ in range(line - 1):
+        position = text.find("\n", position) + 1
+        if position == 0:
+            return len(text)
+    return position + column - 1
+
+
+def place_in_mjml(findings: Iterable[Finding], templates: Iterable[Template]) -> list[Finding]:
+    """Findings on the html part of an MJML template moved from positions in the compiled HTML to positions in its
+    html.mjml file. A position inside a Handlebars expression maps exactly (the expression is the same text in both);
+    any other position has no counterpart in the MJML source and becomes 0:0 (the file). Other findings are returned
+    as they are."""
+    mjml_templates = {
+        t.name: t for t in templates if "html" in t.part_paths and t.part_paths["html"].name == "html.mjml"
+    }
+    placed: list[Finding] = []
+    for item in findings:
+        t = mjml_templates.get(item.template or "")
+        if t is None or item.part != "html" or item.line <= 0 or item.code.startswith(FILE_POSITION_PREFIXES):
+            placed.append(item)
+            continue
+        placed.append(_placed(item, t))
+    return placed
+
+
+def _placed(item: Finding, t: Template) -> Finding:
+    source_map = _source_map(t)
+    if source_map is None:
+        return item
+    source, spans = source_map
+    offset = _offset(t.parts["html"], item.line, item.column or 1)
+    index = bisect_right(spans, (offset, float("inf"), 0)) - 1
+    if index >= 0 and spans[index][0] <= offset < spans[index][1]:
+        start, _end, original = spans[index]
+        line, column = _line_column(source, original + offset - start)
+        return replace(item, line=line, column=column)
+    return replace(item, line=0, column=0)
