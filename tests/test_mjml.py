@@ -311,3 +311,37 @@ def test_positions_are_found_again_when_the_template_was_loaded_elsewhere() -> N
     expected = mjml_module.place_in_mjml(html_findings, templates)
     mjml_module._source_maps.clear()
     assert mjml_module.place_in_mjml(html_findings, templates) == expected
+
+
+@st.composite
+def sources_with_expressions(draw: st.DrawFn) -> str:
+    expression = st.sampled_from(
+        ["{{a}}", "{{{b}}}", '{{t "x}}y"}}', "{{!-- <c> --}}", "{{#if d}}", "{{/if}}", "\\{{e}}"]
+    )
+    text = st.sampled_from(["hello ", " < ", "&amp;", "\n", "a<b", ""])
+    pieces = []
+    for _ in range(draw(st.integers(0, 8))):
+        kind = draw(st.sampled_from(["text", "expression", "tag"]))
+        if kind == "text":
+            pieces.append(draw(text))
+        elif kind == "expression":
+            pieces.append(draw(expression))
+        else:
+            inside = draw(
+                st.lists(
+                    st.sampled_from(['x="1"', "{{#if y}}", "{{/if}}", "z='{{v}}'", 'w="{{#if q}}1{{/if}}"']), max_size=4
+                )
+            )
+            glue = draw(st.sampled_from([" ", ""]))
+            pieces.append("<a " + glue.join(inside) + ">")
+    return "".join(pieces)
+
+
+@settings(max_examples=200, deadline=None)
+@given(sources_with_expressions())
+def test_restoring_the_untouched_protected_source_gives_the_source_back(source: str) -> None:
+    protected = protect(source)
+    assert "{{" not in protected.source.replace("\\{{", "")
+    restored, missing = restore(protected.source, protected)
+    assert missing == []
+    assert restored == source

@@ -164,7 +164,10 @@ class _Protector:
         token = f"{self.prefix}{len(self.placeholders)}x"
         item = Placeholder(token, original, offset, kind, before, after)
         self.placeholders.append(item)
-        self.emit(f' {item.attribute}="" ' if kind == "tag" else token, offset, False)
+        if kind == "tag":  # spaces only where the source has none, so that the attribute stands apart
+            self.emit(f'{"" if before else " "}{item.attribute}=""{"" if after else " "}', offset, False)
+        else:
+            self.emit(token, offset, False)
 
     def run(self) -> Protected:
         source, position, verbatim_start = self.source, 0, 0
@@ -284,19 +287,26 @@ def restore_mapped(html: str, protected: Protected) -> Restored:
         if item is None:
             continue
         found.add(item.token)
+        kept = html[position : match.start()]
+        pieces.append(kept)
         before = after = ""
         if match.group("attribute") is not None:
-            before = " " if item.space_before else ""
+            written_space = _ends_with_space(pieces)
+            before = " " if item.space_before and not written_space else ""
             after = match.group("space") if item.space_after else ""
-        kept = html[position : match.start()]
         start = length + len(kept) + len(before)
         spans.append((start, start + len(item.original), item.offset))
-        pieces += [kept, before, item.original, after]
+        pieces += [before, item.original, after]
         length = start + len(item.original) + len(after)
         position = match.end()
     pieces.append(html[position:])
     missing = [item for item in protected.placeholders if item.token not in found]
     return Restored("".join(pieces), spans, missing)
+
+
+def _ends_with_space(pieces: list[str]) -> bool:
+    last = next((piece for piece in reversed(pieces) if piece), "")
+    return last.endswith((" ", "\t", "\r", "\n"))
 
 
 def restore(html: str, protected: Protected) -> tuple[str, list[Placeholder]]:
