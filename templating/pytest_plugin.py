@@ -87,6 +87,9 @@ def email_cases(src: str | os.PathLike[str], *, templates: list[str] | None = No
     for f in result.findings:
         if f.severity == Severity.ERROR:
             params.append(pytest.param(EmailCase(None, "load", _describe(f)), id=f"{f.path.name}[load-error]"))
+    for name in sorted(set(templates or ()) - {t.name for t in result.templates}):
+        problem = f"{src}: no template named {name!r}"
+        params.append(pytest.param(EmailCase(None, "missing", problem), id=case_id(name, "missing")))
     for t in result.templates:
         if templates is not None and t.name not in templates:
             continue

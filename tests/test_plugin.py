@@ -241,3 +241,18 @@ def test_snapshot_command_lists_stale_files_and_prunes_them(pytester: pytest.Pyt
     assert "4 stale removed" in pruned.output
     remaining = sorted(p.name for p in (snapshots(pytester) / "welcome").iterdir())
     assert remaining == ["invited.html", "invited.subject.txt"]
+
+
+def test_email_cases_selects_templates_and_reports_unknown_names(tmp_path: Path) -> None:
+    from templating.pytest_plugin import email_cases
+
+    folder = tmp_path / "welcome"
+    (folder / "data").mkdir(parents=True)
+    (folder / "html.hbs").write_text("<p>{{a}}</p>", encoding="utf-8")
+    (folder / "data" / "one.json").write_text('{"a": 1}', encoding="utf-8")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "html.hbs").write_text("<p>x</p>", encoding="utf-8")
+    assert [p.id for p in email_cases(tmp_path)] == ["other[no-fixture]", "welcome[one]"]
+    selected = email_cases(tmp_path, templates=["welcome", "nope"])
+    assert [p.id for p in selected] == ["nope[missing]", "welcome[one]"]
+    assert "no template named 'nope'" in (selected[0].values[0].problem or "")
