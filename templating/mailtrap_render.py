@@ -252,7 +252,7 @@ def _prev_ws(body: list[Any], i: int | None, is_root: bool) -> bool:
     prev = body[i - 1]
     if not isinstance(prev, _Content):
         return False
-    pattern = r"\r?\n\s*?$" if (i - 2 >= 0 or not is_root) else r"(^|\r?\n)\s*?$"
+    pattern = r"\r?\n\s*?\Z" if (i - 2 >= 0 or not is_root) else r"(^|\r?\n)\s*?\Z"
     return re.search(pattern, prev.original) is not None
 
 
@@ -263,7 +263,7 @@ def _next_ws(body: list[Any], i: int | None, is_root: bool) -> bool:
     following = body[i + 1]
     if not isinstance(following, _Content):
         return False
-    pattern = r"^\s*?\r?\n" if (i + 2 < len(body) or not is_root) else r"^\s*?(\r?\n|$)"
+    pattern = r"^\s*?\r?\n" if (i + 2 < len(body) or not is_root) else r"^\s*?(\r?\n|\Z)"
     return re.search(pattern, following.original) is not None
 
 
@@ -287,7 +287,7 @@ def _omit_left(body: list[Any] | None, i: int | None, multiple: bool = False) ->
     if not multiple and current.left_stripped:
         return False
     original = current.value
-    current.value = re.sub(r"\s+$" if multiple else r"[ \t]+$", "", current.value, count=1)
+    current.value = re.sub(r"\s+\Z" if multiple else r"[ \t]+\Z", "", current.value, count=1)
     current.left_stripped = current.value != original
     return current.left_stripped
 

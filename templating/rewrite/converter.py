@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from templating.hbs import parse
+from templating.hbs.errors import TemplateSyntaxError
 from templating.hbs.nodes import (
     BlockStatement,
     BooleanLiteral,
@@ -45,6 +47,7 @@ from .layout import (
     is_prev_whitespace,
     line_end,
     line_indent,
+    replacement_moves_standalone,
 )
 from .scope import (
     Binding,
@@ -119,11 +122,56 @@ class PartConverter:
         if definitions:
             env = replace(env, partials={**env.partials, **definitions})
         replacements: list[Replacement] = []
+        self.check_leading_sum(body, env)
         for index in range(len(body)):
             replacement = self.emit_statement(body, index, env)
             if replacement is not None:
                 replacements.append(replacement)
         return self.splice(replacements, start, end)
+
+    def check_leading_sum(self, body: list[Statement], env: Env) -> None:
+        """handlebars.js quirk: a program that starts with two values (no text between) adds them with JavaScript's
+        `+` when escaping is off, so 1 and 2 print "3" and true and 1 print "2". SES renders that way; nothing says
+        Mailtrap does (pybars3 prints "12"). Reported when the fixtures give both values a non-string type."""
+        leading: list[MustacheStatement] = []
+        for statement in body:
+            if isinstance(statement, CommentStatement) or inline_name(statement) is not None:
+                continue
+            if isinstance(statement, ContentStatement) and not statement.value:
+                continue
+            if not isinstance(statement, MustacheStatement):
+                break
+            leading.append(statement)
+            if len(leading) == 2:
+                break
+        if len(leading) < 2 or (self.escape == "mailtrap" and any(m.escaped for m in leading)):
+            return
+        if all(self.may_be_non_string(m, env) for m in leading):
+            second = leading[1]
+            self.problems.append(
+                Problem(
+                    "R133",
+                    f"{second.raw}: it directly follows another value at the start of a block; when both are numbers "
+                    'or booleans SES prints their sum (handlebars.js adds them: 1 and 2 print "3"), which Mailtrap '
+                    "need not do: put text between them",
+                    second.span,
+                )
+            )
+
+    def may_be_non_string(self, node: MustacheStatement, env: Env) -> bool:
+        if node.params or not isinstance(node.path, PathExpression):
+            return True
+        try:
+            binding, _ = self.resolve(node.path, env)
+        except Unconvertible:
+            return False
+        if isinstance(binding, LiteralValue):
+            return not isinstance(binding.value, str)
+        if binding.kind == "data":
+            return binding.parts[:1] != ("key",)
+        if binding.pattern is None:
+            return True
+        return any(isinstance(sample.value, bool | int | float) for sample in values_at(self.fixtures, binding.pattern))
 
     def splice(self, replacements: list[Replacement], start: int, end: int) -> str:
         out: list[str] = []
@@ -159,7 +207,7 @@ class PartConverter:
             if isinstance(statement, CommentStatement):
                 return self.emit_comment(statement)
             if isinstance(statement, MustacheStatement):
-                return self.emit_mustache(statement, env)
+                return self.emit_mustache(statement, env, body, index)
             if isinstance(statement, BlockStatement):
                 if statement.decorator:
                     return self.remove_definition(body, index, env)
@@ -191,7 +239,7 @@ class PartConverter:
         self.record("R108", comment.span, raw, text)
         return Replacement(comment.span.start, comment.span.end, text)
 
-    def emit_mustache(self, node: MustacheStatement, env: Env) -> Replacement | None:
+    def emit_mustache(self, node: MustacheStatement, env: Env, body: list[Statement], index: int) -> Replacement | None:
         raw = node.raw or self.source[node.span.start : node.span.end]
         if isinstance(node.path, SubExpression):
             raise Unconvertible("R131", f"{raw}: subexpressions have no exact Mailtrap form")
@@ -203,8 +251,17 @@ class PartConverter:
         self.warn_markup(node, binding, env)
         if isinstance(binding, LiteralValue):
             text = self.literal_text(binding, node)
+            start = self.widen_left(body, index, node.span.start, node.strip.open, False)
+            end = self.widen_right(body, index, node.span.end, node.strip.close, False)
+            inserted = [ContentStatement(text, text)] if text else []
+            if replacement_moves_standalone(self.source, body, index, start, end, inserted, env.is_root):
+                raise Unconvertible(
+                    "R132",
+                    f"{raw}: writing the literal argument {binding.source} here as text would change which "
+                    "neighbouring lines handlebars treats as standalone",
+                )
             self.record("R102", node.span, raw, text)
-            return Replacement(node.span.start, node.span.end, text)
+            return Replacement(start, end, text)
         path_text = binding.text(env) if changed else self.slice(node.path.span)
         if changed:
             self.record(
@@ -368,11 +425,10 @@ class PartConverter:
         rest, closes = self.block_rest(block, env, head, block.close_span.start)
         close_raw = block.close_raw or self.slice(block.close_span)
         close_text = close_raw if head.name == head.original_name else close_tag(block.close_strip, head.name)
-        end = block.span.end
         if closes:
-            close_text = self.chain_closes(block, closes) + close_text
-            end = self.chain_close_end(block, body, index, env.is_root)
-        return head.text + rest + close_text, end
+            standalone = self.chain_close_standalone(block, body, index, env.is_root)
+            close_text = self.chain_closes(block, closes, standalone) + close_text
+        return head.text + rest + close_text, block.span.end
 
     def block_head(self, block: BlockStatement, env: Env, chained: bool = False) -> BlockHead:
         """The converted open tag, the helper it calls, and the environments of its two programs."""
@@ -539,23 +595,34 @@ class PartConverter:
         self.record("R104", chained.open_span, raw, joint)
         return joint
 
-    def chain_closes(self, block: BlockStatement, closes: list[str]) -> str:
-        """The closes of the nested blocks, inline before the original close (never standalone themselves)."""
+    def chain_closes(self, block: BlockStatement, closes: list[str], standalone: bool) -> str:
+        """The closes of the nested blocks, before the original close.
+
+        handlebars.js quirk: the close of an `{{else if}}` chain is standalone when the FIRST chained branch ends on
+        a blank line part; it then strips the line ending after it but not the indentation before it, which stays
+        in the LAST branch's output. Nested, that takes: an empty comment ending the last branch (so the innermost
+        close is not standalone and keeps that indentation), each nested close with `~` and a line ending after it
+        (so the original close is still standalone and strips its own line ending, as before)."""
+        assert block.close_span is not None
         strip = block.close_strip or Strip()
-        return "".join(
-            "{{" + ("~" if i == 0 and strip.open else "") + "/" + name + "}}" for i, name in enumerate(closes)
+        if not standalone:
+            return "".join(
+                "{{" + ("~" if i == 0 and strip.open else "") + "/" + name + "}}" for i, name in enumerate(closes)
+            )
+        eol = line_end(self.source, block.close_span.end) or "\n"
+        last = last_branch(block).body
+        leaks = is_prev_whitespace(last, None, False) and bool(LEFT_STANDALONE.search(last[-1].original))  # type: ignore[union-attr]
+        keep = "{{!}}" if leaks and not strip.open else ""
+        return keep + "".join(
+            "{{" + ("~" if i == 0 and strip.open else "") + "/" + name + "~}}" + eol for i, name in enumerate(closes)
         )
 
-    def chain_close_end(self, block: BlockStatement, body: list[Statement], index: int, is_root: bool) -> int:
-        """handlebars.js quirk: the close of an `{{else if}}` chain is standalone when the FIRST chained branch ends
-        in a blank line part, and then it strips only the line ending after it; the indentation before it stays in
-        the last branch's output. The nested closes are never standalone, so the line ending goes with them."""
-        assert block.inverse is not None and block.close_span is not None
+    def chain_close_standalone(self, block: BlockStatement, body: list[Statement], index: int, is_root: bool) -> bool:
+        assert block.inverse is not None
         first_chained = block.inverse.body[0]
         assert isinstance(first_chained, BlockStatement)
         chained_body = first_chained.program.body if first_chained.program else []
-        standalone = is_prev_whitespace(chained_body, None, False) and is_next_whitespace(body, index, is_root)
-        return self.widen_right(body, index, block.span.end, False, standalone)
+        return is_prev_whitespace(chained_body, None, False) and is_next_whitespace(body, index, is_root)
 
     # ------------------------------------------------------------------------------------------ partials
 
@@ -571,6 +638,12 @@ class PartConverter:
         end = self.widen_right(
             body, index, end, bool(block.close_strip and block.close_strip.close), definition.close_standalone
         )
+        if replacement_moves_standalone(self.source, body, index, start, end, [], env.is_root):
+            raise Unconvertible(
+                "R132",
+                f"inline partial {name!r} shares a line with another tag: removing it would change which "
+                "lines SES treats as standalone; put {{#*inline}} and {{/inline}} on lines of their own",
+            )
         self.record("R103", block.open_span, self.source[start:end], "")
         return Replacement(start, end, "")
 
@@ -617,6 +690,12 @@ class PartConverter:
             start = self.widen_left(body, index, start, False, True)
             end = self.widen_right(body, index, end, False, True)
             text = indent_lines(text, indent)
+        if replacement_moves_standalone(self.source, body, index, start, end, parsed_body(text), is_root):
+            raise Unconvertible(
+                "R132",
+                f"{raw}: expanding the partial here would change which neighbouring lines handlebars treats "
+                "as standalone (whitespace SES strips); put the call on a line of its own or inline its text",
+            )
         self.record("R102", call.span, raw, text)
         return Replacement(start, end, text)
 
@@ -668,7 +747,7 @@ class PartConverter:
             match = LEFT_STANDALONE.search(region)
             end -= len(match.group(0)) if match else 0
         program_body = block.program.body if block.program else []
-        return self.emit_body(program_body, start, max(start, end), env)
+        return contain_tildes(self.emit_body(program_body, start, max(start, end), env))
 
     # ------------------------------------------------------------------------------------------ helpers
 
@@ -688,6 +767,37 @@ class BlockHead:
     original_name: str
     inner: Env
     outer: Env
+
+
+def last_branch(block: BlockStatement) -> Program:
+    """The program of the last branch of an `{{else if}}` chain."""
+    current = block
+    while current.inverse is not None and current.inverse.chained:
+        chained = current.inverse.body[0]
+        assert isinstance(chained, BlockStatement)
+        current = chained
+    program = current.inverse or current.program
+    assert program is not None
+    return program
+
+
+def contain_tildes(text: str) -> str:
+    """A `~` on the first or last tag of a partial body strips only inside the body; once the body is expanded in
+    place it would reach the caller's text, so the stripping is done here and the marker dropped."""
+    head = re.match(r"\s*\{\{~", text)
+    if head:
+        text = "{{" + text[head.end() :]
+    tail = re.search(r"~\}\}\s*\Z", text)
+    if tail:
+        text = text[: tail.start()] + "}}"
+    return text
+
+
+def parsed_body(text: str) -> list[Statement]:
+    try:
+        return parse(text).body
+    except TemplateSyntaxError:
+        return [ContentStatement(text, text)]
 
 
 def inline_name(statement: Statement) -> str | None:

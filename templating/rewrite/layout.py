@@ -10,12 +10,12 @@ import re
 
 from templating.hbs.nodes import ContentStatement, Statement
 
-_PREV_WS = re.compile(r"\r?\n\s*?$")
-_PREV_WS_ROOT = re.compile(r"(^|\r?\n)\s*?$")
+_PREV_WS = re.compile(r"\r?\n\s*?\Z")
+_PREV_WS_ROOT = re.compile(r"(^|\r?\n)\s*?\Z")
 _NEXT_WS = re.compile(r"^\s*?\r?\n")
-_NEXT_WS_ROOT = re.compile(r"^\s*?(\r?\n|$)")
-LEFT_STANDALONE = re.compile(r"[ \t]+$")
-LEFT_TILDE = re.compile(r"\s+$")
+_NEXT_WS_ROOT = re.compile(r"^\s*?(\r?\n|\Z)")
+LEFT_STANDALONE = re.compile(r"[ \t]+\Z")
+LEFT_TILDE = re.compile(r"\s+\Z")
 RIGHT_STANDALONE = re.compile(r"^[ \t]*\r?\n?")
 RIGHT_TILDE = re.compile(r"^\s+")
 
@@ -78,3 +78,134 @@ def alone_on_line(source: str, start: int, end: int) -> bool:
     newline = rest.find("\n")
     tail = rest if newline < 0 else rest[:newline]
     return tail.strip(" \t\r") == ""
+
+
+def _nearest_tag(body: list[Statement], index: int, step: int) -> Statement | None:
+    j = index + step
+    while 0 <= j < len(body):
+        if not isinstance(body[j], ContentStatement):
+            return body[j]
+        j += step
+    return None
+
+
+def _keeps_its_tag(statement: Statement) -> bool:
+    """Tags that stay tags in the converted template (partial calls and inline definitions are replaced using the
+    original's standalone status)."""
+    if statement.__class__.__name__ == "PartialStatement":
+        return False
+    return not getattr(statement, "decorator", False)
+
+
+def _tildes(statement: Statement) -> tuple[bool, bool]:
+    strip = getattr(statement, "strip", None)
+    if strip is not None:
+        return strip.open, strip.close
+    open_strip = getattr(statement, "open_strip", None)
+    close_strip = getattr(statement, "close_strip", None)
+    return bool(open_strip and open_strip.open), bool(close_strip and close_strip.close)
+
+
+def _tilde_crosses(merged: list[Statement], node: Statement, own_text: str, side: int) -> bool:
+    """Whether a `~` of `node` (side -1: its left, +1: its right) would strip past `own_text`, the part of the
+    adjacent content that was next to it in the original, into text the rewrite put there."""
+    left, right = _tildes(node)
+    if not (left if side < 0 else right):
+        return False
+    for k, statement in enumerate(merged):
+        if statement is node:
+            j = k + side
+            if not 0 <= j < len(merged) or not isinstance(merged[j], ContentStatement):
+                return False
+            match = (LEFT_TILDE if side < 0 else RIGHT_TILDE).search(merged[j].original)  # type: ignore[union-attr]
+            return bool(match) and len(match.group(0)) > len(own_text)
+    return False
+
+
+def _view(body: list[Statement], node: Statement | None, is_root: bool) -> tuple[object, ...] | None:
+    """The standalone flags handlebars.js would compute for `node` inside `body`, and the whitespace they strip
+    from the content on each side."""
+    for j, statement in enumerate(body):
+        if statement is node and statement.__class__.__name__ == "MustacheStatement":
+            return ()
+        if statement is node:
+            prev = is_prev_whitespace(body, j, is_root)
+            following = is_next_whitespace(body, j, is_root)
+            program = getattr(statement, "program", None) or getattr(statement, "inverse", None)
+            if program is None:
+                strips_left = strips_right = prev and following
+            else:
+                inverse = getattr(statement, "inverse", None) if getattr(statement, "program", None) else None
+                first_inverse = inverse.body[0].program if inverse is not None and inverse.chained else inverse
+                strips_left = prev and is_next_whitespace(program.body, None, False)
+                strips_right = following and is_prev_whitespace((first_inverse or program).body, None, False)
+            left = _strip_text(body, j - 1, LEFT_STANDALONE) if strips_left else None
+            right = _strip_text(body, j + 1, RIGHT_STANDALONE) if strips_right else None
+            return strips_left, strips_right, left, right
+    return None
+
+
+def _strip_text(body: list[Statement], j: int, pattern: re.Pattern[str]) -> str | None:
+    if not 0 <= j < len(body) or not isinstance(body[j], ContentStatement):
+        return None
+    match = pattern.search(body[j].original)  # type: ignore[union-attr]
+    return match.group(0) if match else ""
+
+
+def _body_view(body: list[Statement]) -> tuple[object, ...]:
+    first = is_next_whitespace(body, None, False)
+    last = is_prev_whitespace(body, None, False)
+    return (
+        first,
+        last,
+        _strip_text(body, 0, RIGHT_STANDALONE) if first else None,
+        _strip_text(body, len(body) - 1, LEFT_STANDALONE) if last else None,
+    )
+
+
+def replacement_moves_standalone(
+    source: str,
+    body: list[Statement],
+    index: int,
+    start: int,
+    end: int,
+    inserted: list[Statement],
+    is_root: bool,
+) -> bool:
+    """Whether replacing body[index] (source[start:end]) by `inserted` changes how handlebars.js sees the tags next
+    to it (standalone or not), or the body's first/last line (which decides the enclosing block's standalone tags)."""
+    new_body: list[Statement] = []
+    for j, statement in enumerate(body):
+        if j == index:
+            new_body.extend(inserted)
+            continue
+        if isinstance(statement, ContentStatement) and (j == index - 1 or j == index + 1):
+            text = source[statement.span.start : start] if j == index - 1 else source[end : statement.span.end]
+            if text:
+                new_body.append(ContentStatement(text, text))
+            continue
+        new_body.append(statement)
+    merged: list[Statement] = []
+    for statement in new_body:
+        if merged and isinstance(statement, ContentStatement) and isinstance(merged[-1], ContentStatement):
+            text = merged[-1].original + statement.original
+            merged[-1] = ContentStatement(text, text)
+        else:
+            merged.append(statement)
+    before = body[index - 1] if index > 0 else None
+    after = body[index + 1] if index + 1 < len(body) else None
+    prev_text = source[before.span.start : start] if isinstance(before, ContentStatement) else ""
+    next_text = source[end : after.span.end] if isinstance(after, ContentStatement) else ""
+    right_tag = _nearest_tag(body, index, 1)
+    left_tag = _nearest_tag(body, index, -1)
+    if right_tag is not None and _tilde_crosses(merged, right_tag, next_text, -1):
+        return True
+    if left_tag is not None and _tilde_crosses(merged, left_tag, prev_text, 1):
+        return True
+    for step in (-1, 1):
+        neighbour = _nearest_tag(body, index, step)
+        if neighbour is None or not _keeps_its_tag(neighbour):
+            continue
+        if _view(body, neighbour, is_root) != _view(merged, neighbour, is_root):
+            return True
+    return not is_root and _body_view(body) != _body_view(merged)
