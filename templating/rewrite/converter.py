@@ -130,33 +130,71 @@ class PartConverter:
         return self.splice(replacements, start, end)
 
     def check_leading_sum(self, body: list[Statement], env: Env) -> None:
-        """handlebars.js quirk: a program that starts with two values (no text between) adds them with JavaScript's
-        `+` when escaping is off, so 1 and 2 print "3" and true and 1 print "2". SES renders that way; nothing says
-        Mailtrap does (pybars3 prints "12"). Reported when the fixtures give both values a non-string type."""
-        leading: list[MustacheStatement] = []
+        """handlebars.js quirk: a program that starts with values (no text between) joins them with JavaScript's
+        `+` when escaping is off, so 1 and 2 print "3" and true and 1 print "2"; a block whose output is such a value
+        joins in too. SES renders that way; nothing says Mailtrap does (pybars3 prints "12"), and an expanded
+        partial (a string in SES) would join such a run once inlined. Reported when the fixtures allow it."""
+        if self.escape == "mailtrap":
+            return
+        run = self.leading_values(body, env, 0)
+        if len(run) >= 2:
+            second = run[1]
+            raw = getattr(second, "raw", None) or getattr(second, "open_raw", None) or ""
+            self.problems.append(
+                Problem(
+                    "R133",
+                    f"{raw}: it directly follows another value at the start of a block; when both are numbers or "
+                    'booleans SES prints their sum (handlebars.js adds them: 1 and 2 print "3"), which Mailtrap need '
+                    "not do: put text between them",
+                    statement_span(second),
+                )
+            )
+
+    def leading_values(self, body: list[Statement], env: Env, depth: int) -> list[Statement]:
+        """The statements at the start of `body` whose output may be a number or boolean, up to the first that
+        surely prints a string (partial calls count by their expanded body, as in the converted template)."""
+        run: list[Statement] = []
         for statement in body:
             if isinstance(statement, CommentStatement) or inline_name(statement) is not None:
                 continue
             if isinstance(statement, ContentStatement) and not statement.value:
                 continue
-            if not isinstance(statement, MustacheStatement):
-                break
-            leading.append(statement)
-            if len(leading) == 2:
-                break
-        if len(leading) < 2 or (self.escape == "mailtrap" and any(m.escaped for m in leading)):
-            return
-        if all(self.may_be_non_string(m, env) for m in leading):
-            second = leading[1]
-            self.problems.append(
-                Problem(
-                    "R133",
-                    f"{second.raw}: it directly follows another value at the start of a block; when both are numbers "
-                    'or booleans SES prints their sum (handlebars.js adds them: 1 and 2 print "3"), which Mailtrap '
-                    "need not do: put text between them",
-                    second.span,
-                )
-            )
+            if isinstance(statement, MustacheStatement) and self.may_be_non_string(statement, env):
+                run.append(statement)
+                continue
+            if isinstance(statement, BlockStatement) and depth < 8 and self.block_may_yield_value(statement, env):
+                run.append(statement)
+                continue
+            if isinstance(statement, PartialStatement) and depth < 8:
+                definition = self.partial_definition(statement, env)
+                program = definition.node.program if definition else None
+                if program is not None and self.leading_values(program.body, env, depth + 1):
+                    run.append(statement)
+            break
+        return run
+
+    def block_may_yield_value(self, block: BlockStatement, env: Env) -> bool:
+        name = block.path.original if isinstance(block.path, PathExpression) else ""
+        if name == "each" or block.inverted:
+            return False
+        for program in (block.program, block.inverse):
+            if program is None or program.chained:
+                continue
+            items = [
+                statement
+                for statement in program.body
+                if not isinstance(statement, CommentStatement)
+                and not (isinstance(statement, ContentStatement) and not statement.value)
+            ]
+            if items and len(self.leading_values(items, env, 1)) == len(items):
+                return True
+        return False
+
+    def partial_definition(self, call: PartialStatement, env: Env) -> PartialDefinition | None:
+        try:
+            return env.partials.get(partial_name(call))
+        except Unconvertible:
+            return None
 
     def may_be_non_string(self, node: MustacheStatement, env: Env) -> bool:
         if node.params or not isinstance(node.path, PathExpression):
