@@ -106,6 +106,9 @@ def _literal_to_path(expression: Any) -> n.PathExpression:
 
 
 def _is_scoped(path: n.PathExpression) -> bool:
+    original = path.original
+    if "[" not in original:  # handlebars_original(path) is `original`: skip the regex for the usual `a.b`
+        return original[:1] == "." or ("this" in original and _SCOPED.search(original) is not None)
     return bool(_SCOPED.search(handlebars_original(path)))
 
 
@@ -219,11 +222,14 @@ class _Compiler:
         self.uses_data = uses_data
         self.known_helpers = KNOWN_HELPERS | options.known_helpers
         self.block_params: list[list[str]] = []
+        self.programs_with_block_params = 0
 
     # ------------------------------------------------------------ programs
 
     def program(self, program: n.Program) -> ProgramSpec:
         self.block_params.insert(0, list(program.block_params))
+        with_block_params = 1 if program.block_params else 0
+        self.programs_with_block_params += with_block_params
         try:
             pieces: list[str | St] = []
             explicit: list[bool] = []
@@ -239,6 +245,7 @@ class _Compiler:
                 explicit.append(isinstance(compiled, _Explicit))
         finally:
             self.block_params.pop(0)
+            self.programs_with_block_params -= with_block_params
         if self.options.add_adjacent_numbers:
             body = _make_body(pieces, tuple(explicit), simple=len(program.body) == 1)
         else:
@@ -285,6 +292,8 @@ class _Compiler:
     # ------------------------------------------------------------ classification
 
     def block_param_index(self, name: str) -> tuple[int, int] | None:
+        if not self.programs_with_block_params:
+            return None
         for depth, names in enumerate(self.block_params):
             if name in names:
                 return depth, names.index(name)
