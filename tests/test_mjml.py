@@ -318,7 +318,7 @@ def sources_with_expressions(draw: st.DrawFn) -> str:
     expression = st.sampled_from(
         ["{{a}}", "{{{b}}}", '{{t "x}}y"}}', "{{!-- <c> --}}", "{{#if d}}", "{{/if}}", "\\{{e}}"]
     )
-    text = st.sampled_from(["hello ", " < ", "&amp;", "\n", "a<b", ""])
+    text = st.sampled_from(["hello ", " < ", "&amp;", "\n", "a <= b", "<br>", ""])
     pieces = []
     for _ in range(draw(st.integers(0, 8))):
         kind = draw(st.sampled_from(["text", "expression", "tag"]))
@@ -345,3 +345,62 @@ def test_restoring_the_untouched_protected_source_gives_the_source_back(source: 
     restored, missing = restore(protected.source, protected)
     assert missing == []
     assert restored == source
+
+
+# ---------------------------------------------------------------------------------------------------- mj-include
+
+HEADER = '<mj-section><mj-column><mj-text><a {{#if y}}target="_blank"{{/if}} href="{{home}}">{{brand}}</a>'
+HEADER += "</mj-text></mj-column></mj-section>"
+
+
+def test_included_files_are_protected_too(tmp_path: Path) -> None:
+    (tmp_path / "partials").mkdir()
+    (tmp_path / "partials" / "header.mjml").write_text(HEADER, encoding="utf-8")
+    source = '<mjml><mj-body><mj-include path="partials/header" />{{#each items}}<mj-section><mj-column>'
+    source += "<mj-text>{{name}}</mj-text></mj-column></mj-section>{{/each}}</mj-body></mjml>"
+    result = compile_mjml(source, tmp_path)
+    assert result.problems == []
+    assert result.html is not None
+    assert '<a {{#if y}}target="_blank"{{/if}} href="{{home}}">{{brand}}</a>' in result.html
+    assert result.html.index("{{brand}}") < result.html.index("{{#each items}}") < result.html.index("{{name}}")
+    assert len(result.spans) == 3  # only the root file's expressions map into html.mjml
+
+
+def test_missing_include_is_a_j101_at_the_include_tag(tmp_path: Path) -> None:
+    source = '<mjml>\n<mj-body>\n  <mj-include path="nope.mjml" />\n</mj-body></mjml>'
+    [problem] = compile_mjml(source, tmp_path).problems
+    assert (problem.code, problem.line, problem.column, problem.path) == ("J101", 3, 4, None)
+    assert "nope.mjml" in problem.message
+    assert "cannot be read" in problem.message
+
+
+def test_error_inside_an_included_file_points_into_that_file(tmp_path: Path) -> None:
+    footer = "<mj-section><mj-column><mj-text>{{x}}</mj-text></mj-column></mj-section>\n<mjml></mjml>"
+    (tmp_path / "footer.mjml").write_text(footer, encoding="utf-8")
+    [problem] = compile_mjml('<mjml><mj-body><mj-include path="footer.mjml" /></mj-body></mjml>', tmp_path).problems
+    assert problem.path == tmp_path / "footer.mjml"
+    assert (problem.code, problem.line, problem.column) == ("J101", 2, 2)
+
+
+def test_expression_dropped_in_an_included_file_is_reported_there(tmp_path: Path) -> None:
+    (tmp_path / "button.mjml").write_text('<mj-button {{#if y}}href="x"{{/if}}>b</mj-button>', encoding="utf-8")
+    source = '<mjml><mj-body><mj-section><mj-column><mj-include path="button.mjml" /></mj-column></mj-section>'
+    source += "</mj-body></mjml>"
+    problems = compile_mjml(source, tmp_path).problems
+    assert [(p.code, p.path, p.line, p.column) for p in problems] == [
+        ("J103", tmp_path / "button.mjml", 1, 12),
+        ("J103", tmp_path / "button.mjml", 1, 29),
+    ]
+
+
+def test_loader_reads_includes_beside_html_mjml(write_tree) -> None:  # type: ignore[no-untyped-def]
+    src = write_tree(
+        {
+            "promo/html.mjml": '<mjml><mj-body><mj-include path="header.mjml" /></mj-body></mjml>',
+            "promo/header.mjml": HEADER,
+            "promo/data/a.json": {"y": True, "home": "https://x.example", "brand": "X"},
+        }
+    )
+    result = load(src)
+    [template] = result.templates
+    assert "{{brand}}</a>" in template.parts["html"]

@@ -86,10 +86,13 @@ class Protected:
 
 @dataclass(frozen=True, slots=True)
 class MjmlProblem:
+    """A problem in the .mjml file, or in the file it includes named by `path`."""
+
     code: str
     message: str
     line: int = 0
     column: int = 0
+    path: Path | None = None
 
 
 @dataclass(slots=True)
@@ -144,9 +147,10 @@ def _mustache_end(source: str, start: int) -> int:
 class _Protector:
     """Walks the MJML text with a small HTML state machine; Handlebars tags are opaque to it."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, prefix: str | None = None, first_index: int = 0) -> None:
         self.source = source
-        self.prefix = _token_prefix(source)
+        self.prefix = prefix or _token_prefix(source)
+        self.first_index = first_index
         self.out: list[str] = []
         self.out_length = 0
         self.pieces: list[tuple[int, int, bool]] = []
@@ -161,7 +165,7 @@ class _Protector:
         self.out_length += len(text)
 
     def placeholder(self, original: str, offset: int, kind: PlaceholderKind, before: bool, after: bool) -> None:
-        token = f"{self.prefix}{len(self.placeholders)}x"
+        token = f"{self.prefix}{self.first_index + len(self.placeholders)}x"
         item = Placeholder(token, original, offset, kind, before, after)
         self.placeholders.append(item)
         if kind == "tag":  # spaces only where the source has none, so that the attribute stands apart
@@ -253,9 +257,10 @@ class _Protector:
         return position + 1
 
 
-def protect(source: str) -> Protected:
-    """The source with every Handlebars expression (and bare `<` in text) swapped for a placeholder."""
-    return _Protector(source).run()
+def protect(source: str, prefix: str | None = None, first_index: int = 0) -> Protected:
+    """The source with every Handlebars expression (and bare `<` in text) swapped for a placeholder. An included
+    file is protected with the including file's `prefix`, numbering on from `first_index`."""
+    return _Protector(source, prefix, first_index).run()
 
 
 # -------------------------------------------------------------------------------------------------- restoring
@@ -263,12 +268,17 @@ def protect(source: str) -> Protected:
 
 @dataclass(frozen=True, slots=True)
 class Restored:
-    """The compiled HTML with the original text back; `spans` say where each restored piece is in it, as
-    (start offset in the HTML, end offset, offset of the original in the MJML source)."""
+    """The compiled HTML with the original text back; `placed` says where each restored piece is in it, as
+    (start offset in the HTML, end offset, placeholder)."""
 
     html: str
-    spans: list[tuple[int, int, int]]
+    placed: list[tuple[int, int, Placeholder]]
     missing: list[Placeholder]
+
+    @property
+    def spans(self) -> list[tuple[int, int, int]]:
+        """(start, end, offset of the original text in its source) for each restored piece."""
+        return [(start, end, item.offset) for start, end, item in self.placed]
 
 
 def restore_mapped(html: str, protected: Protected) -> Restored:
@@ -279,7 +289,7 @@ def restore_mapped(html: str, protected: Protected) -> Restored:
         rf'(?P<attribute>[ \t\r\n]*data-(?P<name>{prefix}\d+x)(?:="")?(?P<space> ?))|(?P<token>{prefix}\d+x)'
     )
     pieces: list[str] = []
-    spans: list[tuple[int, int, int]] = []
+    placed: list[tuple[int, int, Placeholder]] = []
     found: set[str] = set()
     length = position = 0
     for match in pattern.finditer(html):
@@ -295,13 +305,13 @@ def restore_mapped(html: str, protected: Protected) -> Restored:
             before = " " if item.space_before and not written_space else ""
             after = match.group("space") if item.space_after else ""
         start = length + len(kept) + len(before)
-        spans.append((start, start + len(item.original), item.offset))
+        placed.append((start, start + len(item.original), item))
         pieces += [before, item.original, after]
         length = start + len(item.original) + len(after)
         position = match.end()
     pieces.append(html[position:])
     missing = [item for item in protected.placeholders if item.token not in found]
-    return Restored("".join(pieces), spans, missing)
+    return Restored("".join(pieces), placed, missing)
 
 
 def _ends_with_space(pieces: list[str]) -> bool:
@@ -331,59 +341,130 @@ def _line_column(text: str, offset: int) -> tuple[int, int]:
     return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
-def _error_problem(message: str, protected: Protected) -> MjmlProblem:
+MRML_INCLUDED_FILE = re.compile(r'in template from "([^"]*)"')
+
+
+class _Includes:
+    """mrml's include_loader: reads `<mj-include path="...">` files relative to the including .mjml file and
+    protects their Handlebars with the same placeholder prefix, numbering on."""
+
+    def __init__(self, protected: Protected, base_dir: Path | None) -> None:
+        self.root = protected
+        self.base_dir = base_dir
+        self.files: dict[str, tuple[Path, Protected]] = {}
+        self.errors: dict[str, str] = {}
+
+    @property
+    def placeholders(self) -> list[Placeholder]:
+        return [item for _path, protected in self.files.values() for item in protected.placeholders]
+
+    def __call__(self, name: str) -> str:
+        try:
+            path, text = self.read(name)
+        except ValueError as problem:
+            self.errors[name] = str(problem)
+            raise
+        protected = protect(text, self.root.prefix, len(self.root.placeholders) + len(self.placeholders))
+        self.files[name] = (path, protected)
+        return protected.source
+
+    def read(self, name: str) -> tuple[Path, str]:
+        if self.base_dir is None:
+            raise ValueError(f"mj-include {name!r}: includes are read relative to the .mjml file, which is not known")
+        path = self.base_dir / name
+        if not path.is_file() and not path.suffix:
+            path = path.with_name(path.name + ".mjml")
+        try:
+            text = path.read_bytes().decode("utf-8").removeprefix("\ufeff")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"mj-include {name!r} cannot be read: {getattr(exc, 'strerror', None) or exc}") from None
+        if self.root.prefix in text.lower():
+            raise ValueError(f"mj-include {name!r} holds the text {self.root.prefix!r}, which ses2mt needs for itself")
+        return path, text
+
+    def combined(self) -> Protected:
+        """The root's Protected with every included file's placeholders, for restoring the compiled HTML."""
+        return replace(self.root, placeholders=[*self.root.placeholders, *self.placeholders])
+
+    def origin(self, placeholder: Placeholder) -> tuple[Path | None, str]:
+        """The file a placeholder comes from (None: the root .mjml file) and that file's text."""
+        for path, protected in self.files.values():
+            if placeholder in protected.placeholders:
+                return path, protected.original
+        return None, self.root.original
+
+
+def _error_problem(message: str, includes: _Includes) -> MjmlProblem:
+    included = MRML_INCLUDED_FILE.search(message)
+    path: Path | None = None
+    protected = includes.root
+    if included and included.group(1) in includes.files:
+        path, protected = includes.files[included.group(1)]
+    reason = "; ".join(includes.errors.values()) if "unable to load included template" in message else None
+    text = MRML_POSITION.sub("", message).replace("  ", " ").strip()
+    text = f"MJML cannot be compiled: {text}" + (f" ({reason})" if reason else "")
     position = MRML_POSITION.search(message)
     if position is None:
-        return MjmlProblem("J101", f"MJML cannot be compiled: {message}")
+        return MjmlProblem("J101", text, path=path)
     byte_offset = int(position.group(1))
     protected_offset = len(protected.source.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
     line, column = _line_column(protected.original, protected.original_offset(protected_offset))
-    message = MRML_POSITION.sub("", message).replace("  ", " ").strip()
-    return MjmlProblem("J101", f"MJML cannot be compiled: {message}", line, column)
+    return MjmlProblem("J101", text, line, column, path)
 
 
-def _run_mrml(source: str) -> str:
+def _run_mrml(source: str, include_loader: _Includes | None = None) -> str:
     from mjml import mjml2html
 
-    return mjml2html(source)
+    return mjml2html(source, include_loader=include_loader)
 
 
-def compile_mjml(source: str) -> MjmlResult:
-    """Compile MJML holding Handlebars to HTML holding the same Handlebars. Never raises."""
+def compile_mjml(source: str, base_dir: Path | None = None) -> MjmlResult:
+    """Compile MJML holding Handlebars to HTML holding the same Handlebars. Never raises. `<mj-include>` paths are
+    read relative to `base_dir` (the .mjml file's folder)."""
     if not mjml_available():
         message = "mjml-python is not installed, so html.mjml cannot be compiled: pip install mjml-python"
         return MjmlResult(None, [MjmlProblem("J102", message)])
-    protected = protect(source)
+    includes = _Includes(protect(source), base_dir)
     try:
-        compiled = _run_mrml(protected.source)
+        compiled = _run_mrml(includes.root.source, includes)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # mrml raises ValueError; a Rust panic arrives as pyo3's PanicException
-        return MjmlResult(None, [_error_problem(str(exc) or type(exc).__name__, protected)])
-    restored = restore_mapped(compiled, protected)
-    problems = [_dropped_problem(item, source) for item in restored.missing]
+        return MjmlResult(None, [_error_problem(str(exc) or type(exc).__name__, includes)])
+    restored = restore_mapped(compiled, includes.combined())
+    problems = [_dropped_problem(item, *includes.origin(item)) for item in restored.missing]
     if problems:
         return MjmlResult(None, problems)
-    _remember(restored.html, source, restored.spans)
-    return MjmlResult(restored.html, [], restored.spans)
+    root_tokens = {item.token for item in includes.root.placeholders}
+    spans = [(start, end, item.offset) for start, end, item in restored.placed if item.token in root_tokens]
+    _remember(restored.html, source, spans)
+    return MjmlResult(restored.html, [], spans)
 
 
-def _dropped_problem(item: Placeholder, source: str) -> MjmlProblem:
+def _dropped_problem(item: Placeholder, path: Path | None, source: str) -> MjmlProblem:
     line, column = _line_column(source, item.offset)
     where = "inside an MJML component's tag" if item.kind == "tag" else "where MJML keeps no text or value"
     message = (
         f"MJML dropped {item.original!r} ({where}); put Handlebars in attribute values, in text, or in HTML inside "
         "mj-text / mj-raw"
     )
-    return MjmlProblem("J103", message, line, column)
+    return MjmlProblem("J103", message, line, column, path)
 
 
 def compile_mjml_file(text: str, path: Path, template: str) -> tuple[str | None, list[Finding]]:
     """The loader's hook: the compiled HTML of an `html.mjml` file (None when it cannot be compiled), and findings
     located in that file."""
-    result = compile_mjml(text)
+    result = compile_mjml(text, path.parent)
     findings = [
-        finding(problem.code, problem.message, path, problem.line, problem.column, template=template, part="html")
+        finding(
+            problem.code,
+            problem.message,
+            problem.path or path,
+            problem.line,
+            problem.column,
+            template=template,
+            part="html",
+        )
         for problem in result.problems
     ]
     return result.html, findings
@@ -408,7 +489,8 @@ def _source_map(t: Template) -> tuple[str, list[tuple[int, int, int]]] | None:
         return None
     if html not in _source_maps:  # loaded in another process: compile the file again to learn the positions
         try:
-            compile_mjml(t.part_paths["html"].read_text(encoding="utf-8-sig"))
+            path = t.part_paths["html"]
+            compile_mjml(path.read_text(encoding="utf-8-sig"), path.parent)
         except (OSError, UnicodeDecodeError):
             return None
     return _source_maps.get(html)
