@@ -104,3 +104,10 @@ def test_adapter_whitespace_control_leaves_non_standalone_lines_alone() -> None:
 
 def test_adapter_leaves_data_alone_except_number_printing() -> None:
     assert render_mailtrap("{{{l}}}|{{#if o}}t{{else}}f{{/if}}", {"l": [1, 2], "o": {}}) == "[1, 2]|f"
+
+
+def test_escaping_set_difference_is_a_precise_warning_not_a_failure() -> None:
+    t = make_template({"html": "<a href='?t={{token}}'>x</a>"}, {"f": {"token": "a=b"}})
+    result = verify_conversion(convert_template(t, "mailtrap"))
+    assert [f.code for f in result.findings] == ["V105"]
+    assert result.matched == [("f", "html")]
