@@ -34,7 +34,10 @@ def _run(src: Path, escape: str, category: str | None, jobs: int) -> ConvertRun:
 
 def _print_outcomes(run: ConvertRun, verb: str) -> None:
     problems = [
-        f for o in run.outcomes for f in o.findings if f.severity == Severity.ERROR or f.code in ("R140", "V104", "V105")
+        f
+        for o in run.outcomes
+        for f in o.findings
+        if f.severity == Severity.ERROR or f.code in ("R140", "V104", "V105")
     ]
     for f in diagnostics.sort_findings(problems):
         click.echo(diagnostics.format_finding(f))
