@@ -141,6 +141,9 @@ def _guard(statement: St, line: int, column: int) -> St:
 def _resolve(value: Any, parts: tuple[str, ...], falsy: bool) -> Any:
     lookup = js.lookup_property
     for part in parts:
+        if value.__class__ is dict:  # truthy and not None: the usual step of a path, looked up directly
+            value = value.get(part)
+            continue
         if falsy:
             if not js.truthy(value):
                 return value

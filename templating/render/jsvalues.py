@@ -239,6 +239,8 @@ def has_own_property(parent: Any, name: Any) -> bool:
 
 def lookup_property(parent: Any, name: Any) -> Any:
     """handlebars.js `container.lookupProperty`: own properties only (prototype access is denied by default)."""
+    if parent.__class__ is dict and name.__class__ is str:  # the usual case, without the Mapping ABC check
+        return parent.get(name)
     key = property_key(name)
     if isinstance(parent, Mapping):
         return parent.get(key)
