@@ -1,6 +1,6 @@
 """Benchmark rendering and conversion (issue 3, "Performance").
 
-    python bench/bench_convert.py [--count 1000] [--jobs 2] [--runs 30]
+    python bench/bench_convert.py [--count 100] [--jobs 2] [--runs 30]
 
 - the 24 KB reference email (40 table rows each with an #if/else and 3 variables, an #each of 20 items, ~18 KB of
   static text): compile + render with our engine (templating.render, SES mode), side by side with pybars3's compile +
@@ -167,7 +167,7 @@ def bench_convert(count: int, jobs: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--count", type=int, default=1000, help="templates to convert (default 1000, 0: skip)")
+    parser.add_argument("--count", type=int, default=100, help="templates to convert (default 100, 0: skip)")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes for convert (default 2)")
     parser.add_argument("--runs", type=int, default=30, help="timed runs per engine (default 30)")
     args = parser.parse_args()
