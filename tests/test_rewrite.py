@@ -232,3 +232,25 @@ def test_rewrites_are_recorded_with_location() -> None:
             "after": "{{else}}{{#if b}}",
         }
     ]
+
+
+def test_partial_block_expands_with_its_content_in_the_callers_scope() -> None:
+    src = (
+        '{{#*inline "box"}}[{{title}}: {{> @partial-block}}]{{/inline}}'
+        "{{#each items as |it|}}{{#> box title=it.t}}{{it.n}}/{{../x}}/{{@index}}{{/box}}{{/each}}"
+    )
+    data = {"x": "X", "items": [{"t": "T1", "n": 1, "x": "x1"}, {"t": "T2", "n": 2, "x": "x2"}]}
+    assert converted(src, data) == "{{#each items}}[{{{t}}}: {{{n}}}/{{{x}}}/{{{@index}}}]{{/each}}"
+
+
+def test_standalone_partial_block_layout() -> None:
+    src = (
+        '{{#*inline "layout"}}\n<div>\n  {{> @partial-block}}\n</div>\n{{/inline}}\n'
+        "{{#> layout}}\nHi {{name}}\n{{/layout}}\nend"
+    )
+    assert converted(src, {"name": "N"}) == "<div>\n  Hi {{{name}}}\n</div>\nend"
+
+
+def test_partial_block_problems() -> None:
+    assert failure_codes("{{#> nowhere}}fallback{{/nowhere}}", {}) == ["R125"]
+    assert failure_codes('{{#*inline "p"}}{{> @partial-block}}{{/inline}}{{> p}}', {}) == ["R124"]

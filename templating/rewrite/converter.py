@@ -256,7 +256,7 @@ class PartConverter:
             if isinstance(statement, PartialStatement):
                 return self.expand_partial(body, index, env)
             if isinstance(statement, PartialBlockStatement):
-                raise Unconvertible("R124", "partial block {{#> ...}}: Mailtrap has no partials and no exact rewrite")
+                return self.expand_partial_block(body, index, env)
             if isinstance(statement, RawBlock):
                 raise Unconvertible("R122", "raw block {{{{...}}}}: Mailtrap has no raw blocks and no exact rewrite")
             if isinstance(statement, DecoratorStatement):
@@ -705,6 +705,53 @@ class PartConverter:
         call = body[index]
         assert isinstance(call, PartialStatement)
         raw = call.raw or self.slice(call.span)
+        text = self.partial_block_content(env, raw) if is_partial_block_call(call) else self.call_text(call, env, raw)
+        is_root = env.is_root
+        standalone = is_prev_whitespace(body, index, is_root) and is_next_whitespace(body, index, is_root)
+        start = self.widen_left(body, index, call.span.start, call.strip.open, False)
+        end = self.widen_right(body, index, call.span.end, call.strip.close, False)
+        if standalone:
+            indent = line_indent(self.source, call.span.start)
+            start = self.widen_left(body, index, start, False, True)
+            end = self.widen_right(body, index, end, False, True)
+            text = indent_lines(text, indent)
+        self.check_expansion(body, index, start, end, text, is_root, raw)
+        self.record("R102", call.span, raw, text)
+        return Replacement(start, end, text)
+
+    def expand_partial_block(self, body: list[Statement], index: int, env: Env) -> Replacement:
+        """`{{#> p}}content{{/p}}`: p's body, where `{{> @partial-block}}` stands for the content. Whitespace as for
+        a block (no indentation)."""
+        block = body[index]
+        assert isinstance(block, PartialBlockStatement) and block.close_span is not None
+        raw = block.open_raw or self.slice(block.open_span)
+        text = self.call_text(block, env, raw, partial_block=(block, env))
+        program_body = block.program.body if block.program else []
+        open_standalone = is_next_whitespace(program_body, None, False) and is_prev_whitespace(body, index, env.is_root)
+        close_standalone = is_prev_whitespace(program_body, None, False) and is_next_whitespace(
+            body, index, env.is_root
+        )
+        close_strip = block.close_strip or Strip()
+        start = self.widen_left(body, index, block.span.start, block.open_strip.open, open_standalone)
+        end = self.widen_right(body, index, block.span.end, close_strip.close, close_standalone)
+        self.check_expansion(body, index, start, end, text, env.is_root, raw)
+        self.record("R102", block.open_span, self.source[start:end], text)
+        return Replacement(start, end, text)
+
+    def check_expansion(
+        self, body: list[Statement], index: int, start: int, end: int, text: str, is_root: bool, raw: str
+    ) -> None:
+        if replacement_moves_standalone(self.source, body, index, start, end, parsed_body(text), is_root):
+            raise Unconvertible(
+                "R132",
+                f"{raw}: expanding the partial here would change which neighbouring lines handlebars treats "
+                "as standalone (whitespace SES strips); put the call on a line of its own or inline its text",
+            )
+
+    def call_text(
+        self, call: PartialStatement | PartialBlockStatement, env: Env, raw: str, partial_block: Any = None
+    ) -> str:
+        """The converted body of the partial `call` names, for the call's context and hash."""
         name = partial_name(call)
         definition = env.partials.get(name)
         if definition is None:
@@ -717,27 +764,46 @@ class PartConverter:
             block_params=(),
             expanding=(*env.expanding, name),
             is_root=False,
+            partial_block=partial_block,
         )
-        text = self.partial_body(definition, body_env)
-        is_root = env.is_root
-        standalone = is_prev_whitespace(body, index, is_root) and is_next_whitespace(body, index, is_root)
-        start = self.widen_left(body, index, call.span.start, call.strip.open, False)
-        end = self.widen_right(body, index, call.span.end, call.strip.close, False)
-        if standalone:
-            indent = line_indent(self.source, call.span.start)
-            start = self.widen_left(body, index, start, False, True)
-            end = self.widen_right(body, index, end, False, True)
-            text = indent_lines(text, indent)
-        if replacement_moves_standalone(self.source, body, index, start, end, parsed_body(text), is_root):
-            raise Unconvertible(
-                "R132",
-                f"{raw}: expanding the partial here would change which neighbouring lines handlebars treats "
-                "as standalone (whitespace SES strips); put the call on a line of its own or inline its text",
-            )
-        self.record("R102", call.span, raw, text)
-        return Replacement(start, end, text)
+        return self.partial_body(definition, body_env)
 
-    def partial_frame(self, call: PartialStatement, env: Env, raw: str) -> Frame:
+    def partial_block_content(self, env: Env, raw: str) -> str:
+        """`{{> @partial-block}}`: the caller's block content, in the caller's scope (its `../`, block parameters
+        and partials) with the current context of the partial as `this`."""
+        if env.partial_block is None:
+            raise Unconvertible("R124", f"{raw}: @partial-block outside a partial called as {{{{#> partial}}}}")
+        block, caller = env.partial_block
+        if "@partial-block" in env.expanding:
+            raise Unconvertible("R126", f"{raw}: @partial-block renders itself")
+        current = env.current
+        content_env = replace(
+            caller,
+            frames=(*caller.frames, Frame(current.target, current.hash)),
+            out_depth=env.out_depth,
+            data_depth=env.data_depth,
+            expanding=(*env.expanding, "@partial-block"),
+            is_root=False,
+        )
+        program_body = block.program.body if block.program else []
+        start, end = block.open_span.end, block.close_span.start
+        region = self.source[start:end]
+        if block.open_strip.close:
+            match = RIGHT_TILDE.search(region)
+            start += len(match.group(0)) if match else 0
+        elif is_next_whitespace(program_body, None, False):
+            start += len(RIGHT_STANDALONE.search(region).group(0))  # type: ignore[union-attr]
+        region = self.source[start:end]
+        close_strip = block.close_strip or Strip()
+        if close_strip.open:
+            match = LEFT_TILDE.search(region)
+            end -= len(match.group(0)) if match else 0
+        elif is_prev_whitespace(program_body, None, False):
+            match = LEFT_STANDALONE.search(region)
+            end -= len(match.group(0)) if match else 0
+        return contain_tildes(self.emit_body(program_body, start, max(start, end), content_env))
+
+    def partial_frame(self, call: PartialStatement | PartialBlockStatement, env: Env, raw: str) -> Frame:
         if len(call.params) > 1:
             raise Unconvertible("R127", f"{raw}: a partial takes at most one context argument")
         hash_base: Mapping[str, Binding] | None = None
@@ -853,17 +919,26 @@ def inline_name(statement: Statement) -> str | None:
     )
 
 
-def partial_name(call: PartialStatement) -> str:
+def is_partial_block_call(call: PartialStatement) -> bool:
+    name = call.name
+    return isinstance(name, PathExpression) and name.data and name.parts == ["partial-block"]
+
+
+def partial_name(call: PartialStatement | PartialBlockStatement) -> str:
     name = call.name
     if isinstance(name, SubExpression):
-        raise Unconvertible("R121", f"{call.raw}: dynamic partial: which partial runs depends on the data")
+        raise Unconvertible("R121", f"{raw_of(call)}: dynamic partial: which partial runs depends on the data")
     if isinstance(name, PathExpression):
         if name.data:
-            raise Unconvertible("R124", f"{call.raw}: @partial-block only exists inside a partial block")
+            raise Unconvertible("R124", f"{raw_of(call)}: @data as a partial name")
         return name.original
     if isinstance(name, StringLiteral):
         return name.value
     return name.original
+
+
+def raw_of(call: PartialStatement | PartialBlockStatement) -> str:
+    return (call.raw if isinstance(call, PartialStatement) else call.open_raw) or ""
 
 
 def statement_span(statement: Statement) -> Span:

@@ -92,7 +92,7 @@ def _nearest_tag(body: list[Statement], index: int, step: int) -> Statement | No
 def _keeps_its_tag(statement: Statement) -> bool:
     """Tags that stay tags in the converted template (partial calls and inline definitions are replaced using the
     original's standalone status)."""
-    if statement.__class__.__name__ == "PartialStatement":
+    if statement.__class__.__name__ in ("PartialStatement", "PartialBlockStatement"):
         return False
     return not getattr(statement, "decorator", False)
 

@@ -109,6 +109,7 @@ class Env:
     partials: Mapping[str, Any] = field(default_factory=dict)
     expanding: tuple[str, ...] = ()
     is_root: bool = True
+    partial_block: Any = None  # (PartialBlockStatement, caller Env) inside a partial called as a partial block
 
     @property
     def current(self) -> Frame:
