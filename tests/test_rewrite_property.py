@@ -42,7 +42,7 @@ def block(draw: st.DrawFn, scope: str, depth: int) -> str:
     if scope == "root":
         kinds += ["each", "eachbp", "with", "section_list", "section_obj", "section_flag", "inverted", "tags"]
     if scope not in ("partial",):
-        kinds += ["partial_ctx", "partial_hash"]
+        kinds += ["partial_ctx", "partial_hash", "partial_block"]
     kind = draw(st.sampled_from(kinds))
     cond = draw(st.sampled_from(SCOPES[scope]["conds"]))
     inner = lambda s: draw(body(s, depth + 1))  # noqa: E731
@@ -74,6 +74,8 @@ def block(draw: st.DrawFn, scope: str, depth: int) -> str:
         return f"{{{{#c}}}}{pad}{inner(scope)}{pad}{{{{/c}}}}"
     if kind == "inverted":
         return f"{{{{^list}}}}{pad}{inner(scope)}{pad}{{{{/list}}}}"
+    if kind == "partial_block":
+        return f"{pad}{{{{#> frame}}}}{pad}{inner(scope)}{pad}{{{{/frame}}}}{pad}"
     if kind == "partial_ctx":
         return f"{pad}{{{{> card {OBJ_PATH[scope]}}}}}{pad}"
     value = draw(st.sampled_from([*SCOPES[scope]["vars"][:2], '"lit"']))
@@ -98,7 +100,8 @@ def body(draw: st.DrawFn, scope: str, depth: int = 0) -> str:
 def template_source(draw: st.DrawFn) -> str:
     card = draw(body("partial", 2))
     definition = f'{{{{#*inline "card"}}}}{draw(PAD)}{card}{draw(PAD)}{{{{/inline}}}}{draw(PAD)}'
-    return definition + draw(body("root"))
+    frame = f'{{{{#*inline "frame"}}}}{draw(PAD)}<{draw(PAD)}{{{{> @partial-block}}}}{draw(PAD)}>{{{{/inline}}}}\n'
+    return definition + frame + draw(body("root"))
 
 
 WORD = st.text(alphabet="ab <&\"'é", min_size=1, max_size=4)

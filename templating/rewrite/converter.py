@@ -190,7 +190,7 @@ class PartConverter:
                 return True
         return False
 
-    def partial_definition(self, call: PartialStatement, env: Env) -> PartialDefinition | None:
+    def partial_definition(self, call: PartialStatement | PartialBlockStatement, env: Env) -> PartialDefinition | None:
         try:
             return env.partials.get(partial_name(call))
         except Unconvertible:
@@ -715,7 +715,7 @@ class PartConverter:
             start = self.widen_left(body, index, start, False, True)
             end = self.widen_right(body, index, end, False, True)
             text = indent_lines(text, indent)
-        self.check_expansion(body, index, start, end, text, is_root, raw)
+        self.check_expansion(body, index, start, end, text, is_root, raw, self.inner_body(call, env))
         self.record("R102", call.span, raw, text)
         return Replacement(start, end, text)
 
@@ -725,23 +725,40 @@ class PartConverter:
         block = body[index]
         assert isinstance(block, PartialBlockStatement) and block.close_span is not None
         raw = block.open_raw or self.slice(block.open_span)
-        text = self.call_text(block, env, raw, partial_block=(block, env))
         program_body = block.program.body if block.program else []
         open_standalone = is_next_whitespace(program_body, None, False) and is_prev_whitespace(body, index, env.is_root)
         close_standalone = is_prev_whitespace(program_body, None, False) and is_next_whitespace(
             body, index, env.is_root
         )
+        text = self.call_text(block, env, raw, partial_block=(block, env, open_standalone, close_standalone))
         close_strip = block.close_strip or Strip()
         start = self.widen_left(body, index, block.span.start, block.open_strip.open, open_standalone)
         end = self.widen_right(body, index, block.span.end, close_strip.close, close_standalone)
-        self.check_expansion(body, index, start, end, text, env.is_root, raw)
+        self.check_expansion(body, index, start, end, text, env.is_root, raw, self.inner_body(block, env))
         self.record("R102", block.open_span, self.source[start:end], text)
         return Replacement(start, end, text)
 
+    def inner_body(self, call: PartialStatement | PartialBlockStatement, env: Env) -> list[Statement] | None:
+        """The original program an expansion inserts (the partial's body, or the partial block's content)."""
+        if isinstance(call, PartialStatement) and is_partial_block_call(call):
+            block = env.partial_block[0] if env.partial_block else None
+            return block.program.body if block is not None and block.program else None
+        definition = self.partial_definition(call, env)  # type: ignore[arg-type]
+        return definition.node.program.body if definition and definition.node.program else None
+
     def check_expansion(
-        self, body: list[Statement], index: int, start: int, end: int, text: str, is_root: bool, raw: str
+        self,
+        body: list[Statement],
+        index: int,
+        start: int,
+        end: int,
+        text: str,
+        is_root: bool,
+        raw: str,
+        inner: list[Statement] | None = None,
     ) -> None:
-        if replacement_moves_standalone(self.source, body, index, start, end, parsed_body(text), is_root):
+        inserted = parsed_body(text)
+        if replacement_moves_standalone(self.source, body, index, start, end, inserted, is_root, inner):
             raise Unconvertible(
                 "R132",
                 f"{raw}: expanding the partial here would change which neighbouring lines handlebars treats "
@@ -773,7 +790,7 @@ class PartConverter:
         and partials) with the current context of the partial as `this`."""
         if env.partial_block is None:
             raise Unconvertible("R124", f"{raw}: @partial-block outside a partial called as {{{{#> partial}}}}")
-        block, caller = env.partial_block
+        block, caller, open_standalone, close_standalone = env.partial_block
         if "@partial-block" in env.expanding:
             raise Unconvertible("R126", f"{raw}: @partial-block renders itself")
         current = env.current
@@ -791,14 +808,14 @@ class PartConverter:
         if block.open_strip.close:
             match = RIGHT_TILDE.search(region)
             start += len(match.group(0)) if match else 0
-        elif is_next_whitespace(program_body, None, False):
+        elif open_standalone:
             start += len(RIGHT_STANDALONE.search(region).group(0))  # type: ignore[union-attr]
         region = self.source[start:end]
         close_strip = block.close_strip or Strip()
         if close_strip.open:
             match = LEFT_TILDE.search(region)
             end -= len(match.group(0)) if match else 0
-        elif is_prev_whitespace(program_body, None, False):
+        elif close_standalone:
             match = LEFT_STANDALONE.search(region)
             end -= len(match.group(0)) if match else 0
         return contain_tildes(self.emit_body(program_body, start, max(start, end), content_env))

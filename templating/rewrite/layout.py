@@ -163,6 +163,27 @@ def _body_view(body: list[Statement]) -> tuple[object, ...]:
     )
 
 
+def _boundary_tags_move(
+    inner_body: list[Statement], inserted: list[Statement], merged: list[Statement], is_root: bool
+) -> bool:
+    """Whether the first or last tag of an inserted body (a partial's, a partial block's content) sees its
+    surroundings differently in place than it did inside its own program."""
+    old_tags = [s for s in inner_body if not isinstance(s, ContentStatement)]
+    new_tags = [s for s in inserted if not isinstance(s, ContentStatement)]
+    if not old_tags or not new_tags:
+        return False
+    for old, new in ((old_tags[0], new_tags[0]), (old_tags[-1], new_tags[-1])):
+        if type(old) is not type(new) or not (_keeps_its_tag(old) and _keeps_its_tag(new)):
+            continue
+        if _flags(_view(inner_body, old, False)) != _flags(_view(merged, new, is_root)):
+            return True
+    return False
+
+
+def _flags(view: tuple[object, ...] | None) -> tuple[object, ...]:
+    return view[:2] if view else ()
+
+
 def replacement_moves_standalone(
     source: str,
     body: list[Statement],
@@ -171,6 +192,7 @@ def replacement_moves_standalone(
     end: int,
     inserted: list[Statement],
     is_root: bool,
+    inner_body: list[Statement] | None = None,
 ) -> bool:
     """Whether replacing body[index] (source[start:end]) by `inserted` changes how handlebars.js sees the tags next
     to it (standalone or not), or the body's first/last line (which decides the enclosing block's standalone tags)."""
@@ -192,6 +214,8 @@ def replacement_moves_standalone(
             merged[-1] = ContentStatement(text, text)
         else:
             merged.append(statement)
+    if inner_body is not None and _boundary_tags_move(inner_body, inserted, merged, is_root):
+        return True
     before = body[index - 1] if index > 0 else None
     after = body[index + 1] if index + 1 < len(body) else None
     prev_text = source[before.span.start : start] if isinstance(before, ContentStatement) else ""
