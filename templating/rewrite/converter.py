@@ -794,9 +794,12 @@ class PartConverter:
         if "@partial-block" in env.expanding:
             raise Unconvertible("R126", f"{raw}: @partial-block renders itself")
         current = env.current
+        # handlebars.js pushes a depth only when the context changes: same context as the caller, same frames
+        same = current.target == caller.current.target and current.hash == caller.current.hash
+        frames = caller.frames if same else (*caller.frames, Frame(current.target, current.hash))
         content_env = replace(
             caller,
-            frames=(*caller.frames, Frame(current.target, current.hash)),
+            frames=frames,
             out_depth=env.out_depth,
             data_depth=env.data_depth,
             expanding=(*env.expanding, "@partial-block"),
