@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from templating.catalogue import finding
 from templating.loaders import load
-from templating.model import PART_NAMES, Finding, LoadResult, PartName, Severity, Template
+from templating.model import Finding, LoadResult, PartName, Severity, Template
 from templating.rewrite import EscapePolicy, Rewrite, convert_template
 from templating.verify import verify_conversion
 
@@ -193,7 +193,3 @@ def run_jobs(
         if progress:
             progress(outcome)
     return outcomes
-
-
-def part_names(outcome: TemplateOutcome) -> list[PartName]:
-    return [part for part in PART_NAMES if part in outcome.parts]

@@ -69,17 +69,6 @@ def line_end(source: str, offset: int) -> str:
     return match.group(1) if match else ""
 
 
-def alone_on_line(source: str, start: int, end: int) -> bool:
-    """True when only spaces/tabs share the line with source[start:end] (a tag a rewrite lays out line by line)."""
-    line_start = source.rfind("\n", 0, start) + 1
-    if source[line_start:start].strip(" \t"):
-        return False
-    rest = source[end:]
-    newline = rest.find("\n")
-    tail = rest if newline < 0 else rest[:newline]
-    return tail.strip(" \t\r") == ""
-
-
 def _nearest_tag(body: list[Statement], index: int, step: int) -> Statement | None:
     j = index + step
     while 0 <= j < len(body):
