@@ -151,3 +151,4 @@ MJML_MISSING = rule("J102", E, "mjml-python is not installed: html.mjml cannot b
 MJML_DROPPED_EXPRESSION = rule("J103", E, "MJML dropped a Handlebars expression while compiling html.mjml")
 LEADING_SUM = rule("R133", E, "two values at the start of a block: SES adds numbers/booleans with JavaScript's +")
 ESCAPING_SET_DIFFERS = rule("V105", W, "--escape mailtrap: renders differ only in `=` (&#x3D; in handlebars.js)")
+INDENTED_PARTIAL = rule("R134", E, "indented standalone partial whose output indentation cannot be reproduced")

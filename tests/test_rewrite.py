@@ -254,3 +254,11 @@ def test_standalone_partial_block_layout() -> None:
 def test_partial_block_problems() -> None:
     assert failure_codes("{{#> nowhere}}fallback{{/nowhere}}", {}) == ["R125"]
     assert failure_codes('{{#*inline "p"}}{{> @partial-block}}{{/inline}}{{> p}}', {}) == ["R124"]
+
+
+def test_indented_partial_output_that_cannot_be_reproduced_fails_precisely() -> None:
+    last_line_tags = '{{#*inline "p"}}A\n{{#if x}}B{{/if}}{{/inline}}\n  {{> p}}\nZ'
+    assert failure_codes(last_line_tags, {"x": False}) == ["R134"]
+    multiline_value = '{{#*inline "p"}}A{{v}}\n{{/inline}}\n  {{> p}}\nZ'
+    assert failure_codes(multiline_value, {"v": "1\n2"}) == ["R134"]
+    assert converted(multiline_value, {"v": "12"}) == "  A{{{v}}}\nZ"

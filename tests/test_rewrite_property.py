@@ -104,7 +104,7 @@ def template_source(draw: st.DrawFn) -> str:
     return definition + frame + draw(body("root"))
 
 
-WORD = st.text(alphabet="ab <&\"'é", min_size=1, max_size=4)
+WORD = st.text(alphabet="ab <&\"'é\n", min_size=1, max_size=4)
 
 
 @st.composite

@@ -287,6 +287,8 @@ class PartConverter:
             return self.emit_unescape(node, raw, self.slice(node.path.span))
         binding, changed = self.resolve(node.path, env)
         self.warn_markup(node, binding, env)
+        if env.indented:
+            self.check_multiline_value(node, binding)
         if isinstance(binding, LiteralValue):
             text = self.literal_text(binding, node)
             start = self.widen_left(body, index, node.span.start, node.strip.open, False)
@@ -306,6 +308,20 @@ class PartConverter:
                 "R105" if self.is_block_param(node.path, env) else "R102", node.path.span, node.path.original, path_text
             )
         return self.emit_unescape(node, raw, path_text, force=changed)
+
+    def check_multiline_value(self, node: MustacheStatement, binding: Binding) -> None:
+        """handlebars.js indents every line of a standalone partial's OUTPUT, lines from values included; the
+        expansion indents the body's source lines only."""
+        if not isinstance(binding, Ref) or binding.pattern is None:
+            return
+        for sample in values_at(self.fixtures, binding.pattern):
+            if isinstance(sample.value, str) and "\n" in sample.value:
+                raise Unconvertible(
+                    "R134",
+                    f"{node.raw}: prints a value with line breaks (fixture {sample.fixture!r}) inside an indented "
+                    "standalone partial: SES indents each of its lines, which no expansion can: remove the call's "
+                    "indentation",
+                )
 
     def emit_helper_mustache(self, node: MustacheStatement, env: Env, raw: str) -> Replacement | None:
         name = node.path.original if isinstance(node.path, PathExpression) else ""
@@ -705,15 +721,20 @@ class PartConverter:
         call = body[index]
         assert isinstance(call, PartialStatement)
         raw = call.raw or self.slice(call.span)
-        text = self.partial_block_content(env, raw) if is_partial_block_call(call) else self.call_text(call, env, raw)
         is_root = env.is_root
         standalone = is_prev_whitespace(body, index, is_root) and is_next_whitespace(body, index, is_root)
+        indent = line_indent(self.source, call.span.start) if standalone else ""
+        inner_env = replace(env, indented=env.indented or bool(indent))
+        if is_partial_block_call(call):
+            text = self.partial_block_content(inner_env, raw)
+        else:
+            text = self.call_text(call, inner_env, raw)
         start = self.widen_left(body, index, call.span.start, call.strip.open, False)
         end = self.widen_right(body, index, call.span.end, call.strip.close, False)
         if standalone:
-            indent = line_indent(self.source, call.span.start)
             start = self.widen_left(body, index, start, False, True)
             end = self.widen_right(body, index, end, False, True)
+            check_indentable(text, indent, raw)
             text = indent_lines(text, indent)
         self.check_expansion(body, index, start, end, text, is_root, raw, self.inner_body(call, env))
         self.record("R102", call.span, raw, text)
@@ -799,6 +820,7 @@ class PartConverter:
         frames = caller.frames if same else (*caller.frames, Frame(current.target, current.hash))
         content_env = replace(
             caller,
+            indented=env.indented,
             frames=frames,
             out_depth=env.out_depth,
             data_depth=env.data_depth,
@@ -903,6 +925,21 @@ def last_branch(block: BlockStatement) -> Program:
     program = current.inverse or current.program
     assert program is not None
     return program
+
+
+def check_indentable(text: str, indent: str, raw: str) -> None:
+    """handlebars.js does not indent an empty last output line; an indented source line made only of tags may
+    render empty, and would then keep the indentation."""
+    if not indent:
+        return
+    last = text.rsplit("\n", 1)[-1]
+    outside_blocks = re.sub(r"\{\{~?[#^].*\{\{~?/[^}]*\}\}", "", last)
+    if "{{" in last and not re.sub(r"\{\{.*?\}\}\}?", "", outside_blocks).strip(" \t"):
+        raise Unconvertible(
+            "R134",
+            f"{raw}: the partial's last line holds only tags; when it renders nothing SES adds no indentation "
+            "there, the expansion would: end the partial with a line break or remove the call's indentation",
+        )
 
 
 def contain_tildes(text: str) -> str:

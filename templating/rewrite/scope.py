@@ -109,7 +109,8 @@ class Env:
     partials: Mapping[str, Any] = field(default_factory=dict)
     expanding: tuple[str, ...] = ()
     is_root: bool = True
-    partial_block: Any = None  # (PartialBlockStatement, caller Env) inside a partial called as a partial block
+    partial_block: Any = None  # (PartialBlockStatement, caller Env, ...) inside a partial called as a partial block
+    indented: bool = False  # inside a standalone partial call with indentation (handlebars.js indents its output)
 
     @property
     def current(self) -> Frame:
