@@ -17,7 +17,7 @@ from templating.model import Finding, PartName, Severity, Template
 
 JSON_VERSION = 1
 LOAD_CODE_PREFIXES = ("L", "X")
-FILE_POSITION_PREFIXES = ("L", "S", "X")  # loading findings: their line:col are already positions in the file
+FILE_POSITION_PREFIXES = ("J", "L", "S", "X")  # loading findings: their line:col are already positions in the file
 
 
 class CodeListError(ValueError):
@@ -79,6 +79,14 @@ def place_in_files(findings: Iterable[Finding], templates: Iterable[Template]) -
             shifted = column + item.column - 1 if item.column else 0
             placed.append(replace(item, line=line + item.line - 1, column=shifted))
     return placed
+
+
+def place_findings(findings: Iterable[Finding], templates: Sequence[Template]) -> list[Finding]:
+    """Every finding moved to its position in the file the user edits: embedded parts (CloudFormation, Terraform)
+    and MJML sources (whose html part is compiled HTML)."""
+    from templating.sources.mjml import place_in_mjml  # the MJML source map lives with the MJML compiler
+
+    return place_in_mjml(place_in_files(findings, templates), templates)
 
 
 def sort_key(item: Finding) -> tuple[Any, ...]:

@@ -109,7 +109,7 @@ def check(ctx: click.Context, src: Path, output_format: str, select: str | None,
     ignored = parse_code_option(ignore, "--ignore")
     result = load(src)
     with progress_bar(len(result.templates), "Checking") as advance:
-        findings = diagnostics.place_in_files(run_rules(result, src, advance, jobs), result.templates)
+        findings = diagnostics.place_findings(run_rules(result, src, advance, jobs), result.templates)
     shown = diagnostics.sort_findings(diagnostics.filter_findings(findings, selected, ignored))
     summary = diagnostics.summarize(shown, len(result.templates))
     if output_format == "json":

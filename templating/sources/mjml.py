@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Literal
 
 from templating.catalogue import finding
+from templating.diagnostics import FILE_POSITION_PREFIXES
 from templating.model import Finding, Template
 
 __all__ = [
@@ -473,7 +474,6 @@ def compile_mjml_file(text: str, path: Path, template: str) -> tuple[str | None,
 # ------------------------------------------------------------------------------------- positions in the .mjml file
 
 SOURCE_MAP_LIMIT = 4096
-FILE_POSITION_PREFIXES = ("J", "L", "S", "X")  # findings whose line:col are already positions in the file
 _source_maps: dict[str, tuple[str, list[tuple[int, int, int]]]] = {}
 
 
