@@ -26,6 +26,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from preview_server.events import Broadcaster
+from preview_server.rendering import MAX_WORKERS, Preparer
 from preview_server.views import RenderSet, annotate_sources, build_render_set
 from preview_server.watcher import Watcher
 from preview_server.workspace import Change, TemplateEntry, Workspace
@@ -198,10 +199,19 @@ def frame_documents(renders: RenderSet) -> dict[str, str | None]:
 # ------------------------------------------------------------------------------------------------------ routes
 
 
-def create_app(src: Path, *, watch: bool = True, poll: bool = False, workspace: Workspace | None = None) -> Starlette:
-    """The preview app for SRC. Loads and converts everything now; watching starts with the app's lifespan."""
+def create_app(
+    src: Path,
+    *,
+    watch: bool = True,
+    poll: bool = False,
+    workers: int = MAX_WORKERS,
+    workspace: Workspace | None = None,
+) -> Starlette:
+    """The preview app for SRC. Loads and converts everything now (in `workers` processes; 0: in this process);
+    watching starts with the app's lifespan."""
+    owns_workspace = workspace is None
     if workspace is None:
-        workspace = Workspace(src)
+        workspace = Workspace(src, Preparer(workers))
         workspace.load_all()
     state = PreviewState(workspace, watch=watch, poll=poll)
     env = make_environment()
@@ -313,6 +323,8 @@ def create_app(src: Path, *, watch: bool = True, poll: bool = False, workspace: 
             if state.watcher is not None:
                 await run_in_threadpool(state.watcher.stop)
                 state.watcher = None
+            if owns_workspace:
+                workspace.preparer.shutdown()
 
     routes = [
         Route("/", index),

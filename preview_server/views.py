@@ -1,63 +1,22 @@
 """What the pages show for one template and fixture: both renders, their comparison, and the annotated sources.
 
-Everything here calls the library (`templating.verify.render_ses`, `templating.mailtrap_render.render_mailtrap`,
-`templating.verify.first_difference`); nothing is rendered or compared any other way.
+Renders come from `preview_server.rendering` (the library's SES and Mailtrap renderers); differences are located with
+`templating.verify.first_difference`. Nothing is rendered or compared any other way.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
+from preview_server.rendering import NO_FIXTURE, Side, render_both, template_parts
 from preview_server.workspace import TemplateEntry
-from templating.hbs.errors import TemplateSyntaxError
-from templating.mailtrap_render import MailtrapRenderError, render_mailtrap
-from templating.model import PART_NAMES, PartName, Severity
-from templating.render import RenderError
+from templating.model import PART_NAMES, PartName
 from templating.rewrite import Rewrite
-from templating.verify import first_difference, render_ses
+from templating.verify import first_difference
 
-NO_FIXTURE = "(no fixture)"
 EXCERPT_CONTEXT = 60
-ErrorKind = Literal["syntax", "missing", "render", "not-converted"]
 Verdict = Literal["identical", "differs", "unavailable"]
-
-
-@dataclass(slots=True)
-class RenderProblem:
-    kind: ErrorKind
-    message: str
-    part: PartName
-    line: int = 0
-    column: int = 0
-
-    @property
-    def location(self) -> str:
-        return f"{self.part} {self.line}:{self.column}" if self.line else self.part
-
-    def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "message": self.message, "part": self.part, "line": self.line, "column": self.column}
-
-
-@dataclass(slots=True)
-class Side:
-    """One engine's render of every part; a part that failed has a problem instead of text."""
-
-    texts: dict[PartName, str] = field(default_factory=dict)
-    problems: dict[PartName, RenderProblem] = field(default_factory=dict)
-
-    @property
-    def first_problem(self) -> RenderProblem | None:
-        return next((self.problems[part] for part in PART_NAMES if part in self.problems), None)
-
-    def to_json(self, parts: list[PartName]) -> dict[str, Any]:
-        return {
-            part: {
-                "text": self.texts.get(part),
-                "error": self.problems[part].to_json() if part in self.problems else None,
-            }
-            for part in parts
-        }
 
 
 @dataclass(slots=True)
@@ -135,56 +94,14 @@ def choose_fixture(entry: TemplateEntry, wanted: str | None) -> str:
 
 
 def build_render_set(entry: TemplateEntry, wanted_fixture: str | None) -> RenderSet:
-    """Render the original as SES and the converted template as Mailtrap for one fixture, and compare them."""
-    t = entry.template
+    """The original rendered as SES and the converted template as Mailtrap for one fixture, compared. The renders
+    prepared with the template's outcome are used; a fixture without them is rendered now."""
     fixture = choose_fixture(entry, wanted_fixture)
-    parts: list[PartName] = [part for part in PART_NAMES if t is not None and part in t.parts]
-    data: dict[str, Any] = {}
-    if t is not None and fixture in t.fixtures:
-        data = t.fixtures[fixture].data
-    ses = render_ses_side(entry, parts, data)
-    mailtrap = render_mailtrap_side(entry, parts, data)
+    prepared = entry.renders.get(fixture)
+    ses, mailtrap = prepared if prepared is not None else render_both(entry.outcome, fixture)
+    parts = template_parts(entry.template)
     comparisons = {part: compare_part(part, ses, mailtrap) for part in parts}
     return RenderSet(entry.id, entry.generation, fixture, entry.fixture_names, parts, ses, mailtrap, comparisons)
-
-
-def render_ses_side(entry: TemplateEntry, parts: list[PartName], data: dict[str, Any]) -> Side:
-    side = Side()
-    t = entry.template
-    if t is None:
-        return side
-    for part in parts:
-        try:
-            side.texts[part] = render_ses(t.parts[part], data)
-        except TemplateSyntaxError as error:
-            side.problems[part] = RenderProblem("syntax", error.message, part, error.line, error.column)
-        except RenderError as error:
-            kind: ErrorKind = "missing" if error.attribute else "render"
-            side.problems[part] = RenderProblem(kind, error.message, part, error.line, error.column)
-    return side
-
-
-def render_mailtrap_side(entry: TemplateEntry, parts: list[PartName], data: dict[str, Any]) -> Side:
-    side = Side()
-    converted = entry.outcome.parts
-    for part in parts:
-        if part not in converted:
-            side.problems[part] = not_converted_problem(entry, part)
-            continue
-        try:
-            side.texts[part] = render_mailtrap(converted[part], data)
-        except MailtrapRenderError as error:
-            side.problems[part] = RenderProblem("render", str(error), part)
-    return side
-
-
-def not_converted_problem(entry: TemplateEntry, part: PartName) -> RenderProblem:
-    errors = [f for f in entry.outcome.findings if f.severity == Severity.ERROR]
-    own = next((f for f in errors if f.part == part), None) or next(iter(errors), None)
-    if own is None:
-        return RenderProblem("not-converted", "the template was not converted", part)
-    message = f"not converted: {own.code} {own.message}"
-    return RenderProblem("not-converted", message, own.part or part, own.line, own.column)
 
 
 def compare_part(part: PartName, ses: Side, mailtrap: Side) -> PartComparison:

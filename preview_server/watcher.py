@@ -1,7 +1,9 @@
 """Watch SRC with watchdog and hand debounced batches of changed paths to a callback.
 
 Events are collected until the folder has been quiet for `DEBOUNCE_SECONDS` (editors write a file in several steps:
-truncate, write, rename), but never held longer than `MAX_WAIT_SECONDS`. The callback runs in the debouncer's own
+truncate, write, rename), but never held longer than `MAX_WAIT_SECONDS`. An event that says a write is complete (the
+writer closed the file, or renamed or deleted it) shortens the wait to `SETTLE_SECONDS`, so that a save shows up
+sooner without ever reading a half-written file. The callback runs in the debouncer's own
 thread, so reloading never blocks the web server's event loop. `poll=True` uses watchdog's PollingObserver, for
 file systems without change notification (Docker bind mounts, WSL, network drives).
 """
@@ -19,9 +21,11 @@ from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
 DEBOUNCE_SECONDS = 0.1
+SETTLE_SECONDS = 0.02
 MAX_WAIT_SECONDS = 1.0
 POLL_INTERVAL_SECONDS = 0.25
 IGNORED_EVENT_TYPES = frozenset({"opened", "closed_no_write"})
+COMPLETING_EVENT_TYPES = frozenset({"closed", "moved", "deleted"})
 
 BatchHandler = Callable[[list[Path]], None]
 
@@ -30,25 +34,35 @@ class Debouncer:
     """Collects paths; after a quiet period, calls `handle` once with all of them (in a worker thread)."""
 
     def __init__(
-        self, handle: BatchHandler, quiet: float = DEBOUNCE_SECONDS, max_wait: float = MAX_WAIT_SECONDS
+        self,
+        handle: BatchHandler,
+        quiet: float = DEBOUNCE_SECONDS,
+        max_wait: float = MAX_WAIT_SECONDS,
+        settle: float = SETTLE_SECONDS,
     ) -> None:
         self.handle = handle
         self.quiet = quiet
         self.max_wait = max_wait
+        self.settle = settle
         self._pending: dict[Path, None] = {}
         self._first = 0.0
         self._last = 0.0
+        self._settled: float | None = None
         self._condition = threading.Condition()
         self._stopped = False
         self._thread = threading.Thread(target=self._run, name="ses2mt-preview-reload", daemon=True)
         self._thread.start()
 
-    def add(self, *paths: Path) -> None:
+    def add(self, *paths: Path, complete: bool = False) -> None:
+        """Queue changed paths; `complete` when the event says the write is finished (close, rename, delete)."""
         with self._condition:
             now = time.monotonic()
             if not self._pending:
                 self._first = now
+                self._settled = None
             self._last = now
+            if complete:
+                self._settled = now + self.settle
             for path in paths:
                 self._pending[path] = None
             self._condition.notify()
@@ -68,6 +82,8 @@ class Debouncer:
                     return
                 now = time.monotonic()
                 due = min(self._last + self.quiet, self._first + self.max_wait)
+                if self._settled is not None:
+                    due = min(due, max(self._settled, self._last + self.settle))
                 if now < due:
                     self._condition.wait(due - now)
                     continue
@@ -90,7 +106,7 @@ class _Handler(FileSystemEventHandler):
         destination = getattr(event, "dest_path", "")
         if destination:
             paths.append(Path(_text(destination)))
-        self.debouncer.add(*paths)
+        self.debouncer.add(*paths, complete=event.event_type in COMPLETING_EVENT_TYPES)
 
 
 def _text(path: str | bytes) -> str:

@@ -14,10 +14,12 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from preview_server.rendering import Prepared, Preparer, Side
 from templating.catalogue import finding
 from templating.convert import TemplateOutcome, convert_loaded
 from templating.loaders import FIXTURE_DIR_SUFFIX, FIXTURE_FILE_SUFFIX, FOLDER_FIXTURE_DIR, FOLDER_PART_FILES, load
@@ -36,6 +38,8 @@ class TemplateEntry:
     unit: Path
     generation: int
     fingerprint: str
+    # (SES, Mailtrap) renders per fixture name, prepared with the outcome; empty when not prepared
+    renders: dict[str, tuple[Side, Side]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -68,6 +72,7 @@ class Unit:
     outcomes: list[TemplateOutcome]
     other_findings: list[Finding]
     fingerprints: dict[str, str]
+    renders: dict[str, dict[str, tuple[Side, Side]]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -75,6 +80,7 @@ class Change:
     """What one refresh did, by template id."""
 
     generation: int
+    reload_ms: float = 0.0
     changed: list[str] = field(default_factory=list)
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
@@ -91,6 +97,7 @@ class Change:
             "added": self.added,
             "removed": self.removed,
             "renamed": self.renamed,
+            "reload_ms": round(self.reload_ms, 1),
         }
 
 
@@ -123,8 +130,9 @@ def is_hidden(relative: Path) -> bool:
 class Workspace:
     """The preview's model of SRC. Thread-safe: refreshes run in the watcher's thread, reads in request threads."""
 
-    def __init__(self, src: Path) -> None:
+    def __init__(self, src: Path, preparer: Preparer | None = None) -> None:
         self.src = src
+        self.preparer = preparer or Preparer(workers=0)
         # what the watcher watches: SRC, or the folder of an SRC that is one template file
         self.base = src if src.is_dir() else src.parent
         self.generation = 0
@@ -159,6 +167,7 @@ class Workspace:
 
     def refresh(self, paths: Iterable[Path], *, full: bool = False) -> Change:
         """Reload the units the changed `paths` belong to (paths as given by the watcher: absolute or under SRC)."""
+        started = time.perf_counter()
         roots = [self.src] if full else self.reload_roots(paths)
         loaded: list[tuple[Path, dict[Path, Unit], list[Finding]]] = []
         for root in roots:
@@ -174,7 +183,9 @@ class Workspace:
                     self._root_findings = stray
             if roots:
                 self.generation += 1
-            return self._rebuild_entries(before)
+            change = self._rebuild_entries(before)
+        change.reload_ms = (time.perf_counter() - started) * 1000
+        return change
 
     def reload_roots(self, paths: Iterable[Path]) -> list[Path]:
         """The smallest set of files and folders whose reload covers every changed path."""
@@ -252,44 +263,58 @@ class Workspace:
                 stray.append(f)
             else:
                 findings_by_unit.setdefault(unit, []).append(f)
-        previous = self._outcomes_by_fingerprint()
-        units: dict[Path, Unit] = {}
-        for key in dict.fromkeys([*templates_by_unit, *findings_by_unit]):
-            units[key] = self._convert_unit(
-                key, templates_by_unit.get(key, []), findings_by_unit.get(key, []), previous
-            )
+        keys = list(dict.fromkeys([*templates_by_unit, *findings_by_unit]))
+        prepared = self._prepare_changed(result.templates, result.findings)
+        units = {
+            key: self._assemble_unit(key, templates_by_unit.get(key, []), findings_by_unit.get(key, []), prepared)
+            for key in keys
+        }
         return units, stray
 
-    def _convert_unit(
-        self, key: Path, templates: list[Template], findings: list[Finding], previous: dict[str, TemplateOutcome]
+    def _prepare_changed(self, templates: list[Template], findings: list[Finding]) -> dict[str, Prepared]:
+        """Every template's outcome and renders by fingerprint: reused when its content did not change, prepared
+        (in the worker processes, all at once) when it did."""
+        previous = self._prepared_by_fingerprint()
+        prepared: dict[str, Prepared] = {}
+        jobs: list[tuple[str, Template, list[Finding]]] = []
+        for t in templates:
+            own = load_findings_of(t, findings)
+            fingerprint = template_fingerprint(t, own)
+            if fingerprint in previous:
+                prepared[fingerprint] = previous[fingerprint]
+            else:
+                jobs.append((fingerprint, t, own))
+        results = self.preparer.run([(t, own) for _fingerprint, t, own in jobs])
+        for (fingerprint, _t, _own), result in zip(jobs, results, strict=True):
+            prepared[fingerprint] = result
+        return prepared
+
+    def _assemble_unit(
+        self, key: Path, templates: list[Template], findings: list[Finding], prepared: dict[str, Prepared]
     ) -> Unit:
         loaded = {t.name for t in templates}
         outcomes: list[TemplateOutcome] = []
         fingerprints: dict[str, str] = {}
-        to_convert: list[Template] = []
+        renders: dict[str, dict[str, tuple[Side, Side]]] = {}
         for t in templates:
-            fingerprint = template_fingerprint(t, [f for f in findings if f.template == t.name])
+            fingerprint = template_fingerprint(t, load_findings_of(t, findings))
             fingerprints[t.name] = fingerprint
-            if fingerprint in previous:
-                outcomes.append(previous[fingerprint])
-            else:
-                to_convert.append(t)
-        converting = {t.name for t in to_convert}
-        run_findings = [f for f in findings if f.template in converting or f.template not in loaded]
-        run = convert_loaded(LoadResult(to_convert, run_findings), key)
+            outcomes.append(prepared[fingerprint].outcome)
+            renders[t.name] = prepared[fingerprint].renders
+        # files that did not load: the library turns their errors into failed outcomes
+        run = convert_loaded(LoadResult([], [f for f in findings if f.template not in loaded]), key)
         for outcome in run.outcomes:
-            if outcome.template is None:
-                fingerprints[outcome.name] = outcome_fingerprint(outcome)
+            fingerprints.setdefault(outcome.name, outcome_fingerprint(outcome))
             outcomes.append(outcome)
-        attached = {id(f) for outcome in outcomes for f in outcome.findings}
+        attached = {id(f) for outcome in run.outcomes for f in outcome.findings}
         other = [f for f in findings if id(f) not in attached and f.template not in loaded]
         outcomes.sort(key=lambda outcome: (outcome.name, str(outcome.source)))
-        return Unit(key, outcomes, other, fingerprints)
+        return Unit(key, outcomes, other, fingerprints, renders)
 
-    def _outcomes_by_fingerprint(self) -> dict[str, TemplateOutcome]:
+    def _prepared_by_fingerprint(self) -> dict[str, Prepared]:
         with self._lock:
             return {
-                unit.fingerprints[outcome.name]: outcome
+                unit.fingerprints[outcome.name]: Prepared(outcome, unit.renders.get(outcome.name, {}))
                 for unit in self._units.values()
                 for outcome in unit.outcomes
                 if outcome.template is not None and outcome.name in unit.fingerprints
@@ -314,16 +339,23 @@ class Workspace:
             shown = outcome if counts[outcome.name] == 1 else _duplicate(outcome, outcomes)
             template_id = _unique_id(outcome.name, entries)
             fingerprint = unit.fingerprints.get(outcome.name, "") + str(counts[outcome.name])
+            renders = unit.renders.get(outcome.name, {}) if shown is outcome else {}
             old = before.get(template_id)
             if old is not None and old.fingerprint == fingerprint and old.unit == unit.path:
-                entries[template_id] = old if old.outcome is shown else replace(old, outcome=shown)
+                same = old.outcome is shown
+                entries[template_id] = old if same else replace(old, outcome=shown, renders=renders)
                 continue
-            entries[template_id] = TemplateEntry(template_id, shown, unit.path, self.generation, fingerprint)
+            entries[template_id] = TemplateEntry(template_id, shown, unit.path, self.generation, fingerprint, renders)
             (change.changed if old is not None else change.added).append(template_id)
         change.removed = [template_id for template_id in before if template_id not in entries]
         self._entries = entries
         _detect_renames(change, before, entries)
         return change
+
+
+def load_findings_of(t: Template, findings: list[Finding]) -> list[Finding]:
+    """The loader's findings that travel with template `t` into its outcome (as `convert_loaded` attaches them)."""
+    return [f for f in findings if f.template == t.name and f.code != "L107"]
 
 
 def _duplicate(outcome: TemplateOutcome, outcomes: list[tuple[Unit, TemplateOutcome]]) -> TemplateOutcome:

@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 from test_preview_support import RunningServer, running_server, set_greeting_html, write_corpus, write_files
 
+from preview_server.rendering import Preparer
+
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -60,9 +62,19 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
+@pytest.fixture(scope="module")
+def preparer() -> Iterator[Preparer]:
+    """Worker processes shared by this module's servers (the app converts in worker processes, as `ses2mt preview`
+    does)."""
+    shared = Preparer()
+    shared.start()
+    yield shared
+    shared.shutdown()
+
+
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[RunningServer]:
-    with running_server(write_corpus(tmp_path / "templates")) as running:
+def server(tmp_path: Path, preparer: Preparer) -> Iterator[RunningServer]:
+    with running_server(write_corpus(tmp_path / "templates"), preparer=preparer) as running:
         yield running
 
 

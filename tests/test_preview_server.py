@@ -33,7 +33,7 @@ def src(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def client(src: Path) -> TestClient:
-    return TestClient(create_app(src, watch=False))
+    return TestClient(create_app(src, watch=False, workers=0))
 
 
 # ------------------------------------------------------------------------------------------------------ pages
@@ -115,7 +115,7 @@ def test_missing_attribute_shows_ses_message_with_location(client: TestClient) -
 
 def test_syntax_error_is_shown_in_place_of_the_render(src: Path) -> None:
     set_greeting_html(src, "<h1>Hello {{#if name}}{{name}}</h1>\n")
-    client = TestClient(create_app(src, watch=False))
+    client = TestClient(create_app(src, watch=False, workers=0))
     renders = client.get("/api/templates/greeting/renders").json()
     error = renders["ses"]["html"]["error"]
     assert error["kind"] == "syntax"
@@ -167,7 +167,7 @@ def test_files_route_serves_only_files_under_src(src: Path, tmp_path: Path) -> N
     secret.write_text("top secret", encoding="utf-8")
     (src / "link.txt").symlink_to(secret)
     (src / ".hidden").write_text("hidden", encoding="utf-8")
-    client = TestClient(create_app(src, watch=False))
+    client = TestClient(create_app(src, watch=False, workers=0))
     ok = client.get("/files/greeting.json")
     assert ok.status_code == 200
     assert ok.headers["content-type"].startswith("text/plain")
@@ -258,7 +258,7 @@ def test_duplicate_names_across_files_are_reported(src: Path) -> None:
 
 
 def test_single_file_src(src: Path) -> None:
-    client = TestClient(create_app(src / "greeting.json", watch=False))
+    client = TestClient(create_app(src / "greeting.json", watch=False, workers=0))
     names = [t["name"] for t in client.get("/api/templates").json()["templates"]]
     assert names == ["greeting"]
 

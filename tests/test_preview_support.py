@@ -14,6 +14,8 @@ from typing import Any
 import uvicorn
 
 from preview_server import create_app
+from preview_server.rendering import Preparer
+from preview_server.workspace import Workspace
 
 XSS_FIXTURE = "x<img src=x onerror=alert(1)>"
 
@@ -87,9 +89,14 @@ class RunningServer:
 
 
 @contextmanager
-def running_server(src: Path, *, poll: bool = False) -> Iterator[RunningServer]:
-    """The preview app for `src`, served by uvicorn in a thread on a free port, watching for changes."""
-    app = create_app(src, watch=True, poll=poll)
+def running_server(src: Path, *, poll: bool = False, preparer: Preparer | None = None) -> Iterator[RunningServer]:
+    """The preview app for `src`, served by uvicorn in a thread on a free port, watching for changes. Conversions run
+    in `preparer`'s worker processes (shared between tests, as starting them takes a moment), else in the app's own."""
+    workspace = None
+    if preparer is not None:
+        workspace = Workspace(src, preparer)
+        workspace.load_all()
+    app = create_app(src, watch=True, poll=poll, workspace=workspace)
     config = uvicorn.Config(
         app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", timeout_graceful_shutdown=1
     )
