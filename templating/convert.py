@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from templating.catalogue import finding
+from templating.diagnostics import place_findings
 from templating.loaders import load
 from templating.model import Finding, LoadResult, PartName, Severity, Template
 from templating.rewrite import EscapePolicy, Rewrite, convert_template
@@ -102,7 +103,7 @@ def convert_one(
     except Exception as exc:  # a bug in ses2mt: report it for this template, keep the batch going
         message = f"converting this template failed: {type(exc).__name__}: {exc}"
         outcome.findings.append(finding("X101", message, t.source, template=t.name))
-    outcome.findings = dedupe(outcome.findings)
+    outcome.findings = dedupe(place_findings(outcome.findings, [t]))
     failed = any(is_failure(f) for f in outcome.findings) or not outcome.parts
     outcome.status = "failed" if failed else "converted"
     if failed:
