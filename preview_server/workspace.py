@@ -22,11 +22,19 @@ from pathlib import Path
 from preview_server.rendering import Prepared, Preparer, Side
 from templating.catalogue import finding
 from templating.convert import TemplateOutcome, convert_loaded
-from templating.loaders import FIXTURE_DIR_SUFFIX, FIXTURE_FILE_SUFFIX, FOLDER_FIXTURE_DIR, FOLDER_PART_FILES, load
+from templating.loaders import (
+    FIXTURE_DIR_SUFFIX,
+    FIXTURE_FILE_SUFFIX,
+    FOLDER_FIXTURE_DIR,
+    FOLDER_PART_FILES,
+    MJML_HTML_FILE,
+    TEMPLATE_FILE_SUFFIXES,
+    load,
+)
 from templating.model import Finding, LoadResult, Severity, Template
 
-PART_FILE_NAMES = frozenset(FOLDER_PART_FILES.values())
-HTML_PART_FILE = FOLDER_PART_FILES["html"]
+PART_FILE_NAMES = frozenset([*FOLDER_PART_FILES.values(), MJML_HTML_FILE])
+HTML_PART_FILES = (FOLDER_PART_FILES["html"], MJML_HTML_FILE)
 
 
 @dataclass(slots=True)
@@ -140,6 +148,7 @@ class Workspace:
         self._units: dict[Path, Unit] = {}
         self._entries: dict[str, TemplateEntry] = {}
         self._root_findings: list[Finding] = []
+        self._file_owners: dict[Path, Path] = {}
 
     # ------------------------------------------------------------------------------------------------ reading
 
@@ -194,39 +203,50 @@ class Workspace:
             path = self._under_src(raw)
             if path is None:
                 continue
-            root = self.unit_root(path)
-            if root is not None:
-                roots.add(root)
+            roots.update(self.unit_roots(path))
         if self.base != self.src:
             roots = {root for root in roots if root == self.src}
         return sorted(root for root in roots if not any(_is_under(root, other) for other in roots if other != root))
 
-    def unit_root(self, path: Path) -> Path | None:
-        """What to reload when `path` changed: its JSON template file, its template folder, or (for a folder that
-        is neither) the folder itself. None for files no template is made of."""
+    def unit_roots(self, path: Path) -> list[Path]:
+        """What to reload when `path` changed: the template file(s) or template folder it belongs to, or (for a
+        folder that is neither) the folder itself. Empty for files no template is made of."""
         with self._lock:
             known = set(self._units)
+            owner = self._file_owners.get(path)
+        if owner is not None:
+            return [owner]  # a file a loaded template reads (a part, a fixture, a Terraform file("...") target)
         for ancestor in (path.parent, path.parent.parent):
             if ancestor.name.endswith(FIXTURE_DIR_SUFFIX) and _is_under(ancestor, self.base):
-                return ancestor.parent / (ancestor.name[: -len(FIXTURE_DIR_SUFFIX)] + ".json")
+                return self._template_files(ancestor.parent, ancestor.name[: -len(FIXTURE_DIR_SUFFIX)], known)
         if path.name.endswith(FIXTURE_FILE_SUFFIX):
-            return path.with_name(path.name[: -len(FIXTURE_FILE_SUFFIX)] + ".json")
+            return self._template_files(path.parent, path.name[: -len(FIXTURE_FILE_SUFFIX)], known)
         if path.name.endswith(FIXTURE_DIR_SUFFIX) and not path.is_file():
-            return path.parent / (path.name[: -len(FIXTURE_DIR_SUFFIX)] + ".json")
+            return self._template_files(path.parent, path.name[: -len(FIXTURE_DIR_SUFFIX)], known)
         if path.name in PART_FILE_NAMES:
-            return path.parent
+            return [path.parent]
         if path.parent.name == FOLDER_FIXTURE_DIR and self._is_folder_template(path.parent.parent, known):
-            return path.parent.parent
+            return [path.parent.parent]
         if path.name == FOLDER_FIXTURE_DIR and self._is_folder_template(path.parent, known):
-            return path.parent
-        if path.suffix == ".json" and not path.is_dir():
-            return path
+            return [path.parent]
+        if path.name.endswith(TEMPLATE_FILE_SUFFIXES) and not path.is_dir():
+            return [path]
         if path.is_dir() or path == self.src or any(_is_under(key, path) for key in known):
-            return path
-        return None
+            return [path]
+        return []
+
+    def unit_root(self, path: Path) -> Path | None:
+        roots = self.unit_roots(path)
+        return roots[0] if roots else None
+
+    def _template_files(self, folder: Path, stem: str, known: set[Path]) -> list[Path]:
+        """The template files `<stem>.json`, `<stem>.yaml`, ... beside their fixtures (the JSON name if none is)."""
+        candidates = [folder / (stem + suffix) for suffix in TEMPLATE_FILE_SUFFIXES]
+        present = [path for path in candidates if path in known or path.is_file()]
+        return present or [candidates[0]]
 
     def _is_folder_template(self, folder: Path, known: set[Path]) -> bool:
-        return folder in known or (folder / HTML_PART_FILE).is_file()
+        return folder in known or any((folder / name).is_file() for name in HTML_PART_FILES)
 
     def _under_src(self, raw: Path) -> Path | None:
         """`raw` as `SRC / relative`, or None when it is outside SRC or hidden (.git, editor swap files)."""
@@ -349,6 +369,9 @@ class Workspace:
             (change.changed if old is not None else change.added).append(template_id)
         change.removed = [template_id for template_id in before if template_id not in entries]
         self._entries = entries
+        self._file_owners = {
+            path: entry.unit for entry in entries.values() for path in entry.files if path != entry.unit
+        }
         _detect_renames(change, before, entries)
         return change
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import socket
 import threading
 import time
@@ -20,6 +21,7 @@ from preview_server.events import Broadcaster
 from preview_server.watcher import Debouncer, Watcher
 from preview_server.workspace import Workspace
 from templating.cli import main
+from templating.loaders import load
 
 with warnings.catch_warnings():  # starlette's note about its httpx-based client
     warnings.simplefilter("ignore")
@@ -372,3 +374,37 @@ def test_cli_default_src_is_templates_in(tmp_path: Path) -> None:
         os.chdir(cwd)
     assert result.exit_code == 2
     assert "templates_in" in result.output
+
+
+def test_infrastructure_files_and_their_references_reload_their_templates(tmp_path: Path) -> None:
+    infra = Path(__file__).resolve().parents[1] / "templates_in" / "infra"
+    if not (infra / "transactional.tf").is_file():
+        pytest.skip("templates_in/infra is not there")
+    src = tmp_path / "infra"
+    shutil.copytree(infra, src)
+    workspace = Workspace(src)
+    workspace.load_all()
+    referenced = next(path for path in workspace.entry("invoice-paid").files if path.suffix == ".html")
+    assert workspace.reload_roots([referenced]) == [src / "transactional.tf"]
+    assert workspace.reload_roots([src / "notifications.data" / "order-shipped" / "new.json"]) == [
+        src / "notifications.yaml"
+    ]
+    referenced.write_text(referenced.read_text(encoding="utf-8") + "<!-- edited -->", encoding="utf-8")
+    change = workspace.refresh([referenced])
+    assert change.changed == ["invoice-paid"]
+
+
+def test_worker_processes_prepare_what_this_process_would(src: Path) -> None:
+    from preview_server.rendering import Preparer, prepare
+
+    t = next(t for t in load(src).templates if t.name == "greeting")
+    preparer = Preparer(workers=1)
+    try:
+        [remote] = preparer.run([(t, [])])
+    finally:
+        preparer.shutdown()
+    local = prepare(t, [])
+    assert remote.outcome.parts == local.outcome.parts
+    assert remote.outcome.status == local.outcome.status == "converted"
+    assert remote.renders == local.renders
+    assert set(remote.renders) == {"ann", "bob", XSS_FIXTURE}
