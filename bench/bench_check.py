@@ -38,14 +38,18 @@ from templating.loaders import load
 from templating.rewrite import convert_template
 from templating.rules import check, check_many
 
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+
 
 class TreeMemory:
     """Samples the memory of this process and all its descendants. `peak_rss` is the largest sum of resident sizes
-    seen (pages a forked worker shares with its parent count twice); `peak_pss` the largest sum of proportional
-    sizes (shared pages split between the processes sharing them: the tree's real footprint)."""
+    seen (pages a forked worker shares with its parent count twice), from /proc/PID/statm every 20 ms; `peak_pss`
+    the largest sum of proportional sizes (shared pages split between the processes sharing them: the tree's real
+    footprint), from /proc/PID/smaps_rollup every 250 ms (reading it costs the kernel ~4 ms for a 300 MB process)."""
 
-    def __init__(self, interval: float = 0.05) -> None:
+    def __init__(self, interval: float = 0.02, pss_every: int = 12) -> None:
         self.interval = interval
+        self.pss_every = pss_every
         self.peak_rss = 0
         self.peak_pss = 0
         self._stop = threading.Event()
@@ -60,32 +64,48 @@ class TreeMemory:
         self._thread.join()
 
     def _run(self) -> None:
+        samples = 0
         while not self._stop.is_set():
-            rss, pss = tree_memory(os.getpid())
-            self.peak_rss = max(self.peak_rss, rss)
-            self.peak_pss = max(self.peak_pss, pss)
+            pids = tree_pids(os.getpid())
+            self.peak_rss = max(self.peak_rss, sum(map(rss_bytes, pids)))
+            if samples % self.pss_every == 0:
+                self.peak_pss = max(self.peak_pss, sum(map(pss_bytes, pids)))
+            samples += 1
             self._stop.wait(self.interval)
 
 
-def tree_memory(root: int) -> tuple[int, int]:
-    """Bytes resident (RSS) and proportional (PSS) in `root` and its descendants, from /proc."""
-    rss = pss = 0
-    pending = [root]
+def tree_pids(root: int) -> list[int]:
+    """`root` and its descendants, from /proc."""
+    pids, pending = [], [root]
     while pending:
         pid = pending.pop()
+        pids.append(pid)
         try:
-            with open(f"/proc/{pid}/smaps_rollup") as rollup:
-                for line in rollup:
-                    if line.startswith("Rss:"):
-                        rss += int(line.split()[1]) * 1024
-                    elif line.startswith("Pss:"):
-                        pss += int(line.split()[1]) * 1024
             for task in os.listdir(f"/proc/{pid}/task"):
                 with open(f"/proc/{pid}/task/{task}/children") as children:
                     pending += [int(child) for child in children.read().split()]
         except (OSError, ValueError):
             continue
-    return rss, pss
+    return pids
+
+
+def rss_bytes(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm") as statm:
+            return int(statm.read().split()[1]) * PAGE_SIZE
+    except (OSError, ValueError):
+        return 0
+
+
+def pss_bytes(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def cpu_seconds(before: os.times_result, after: os.times_result) -> float:

@@ -84,15 +84,15 @@ class _Builder:
     sections: int = 0
 
     def put(self, path: str, values: tuple[Any, Any, Any]) -> None:
+        *parents, leaf = path.split(".")
         for data, value in zip(self.data, values, strict=True):
             target = data
-            *parents, leaf = path.split(".")
             for parent in parents:
                 target = target.setdefault(parent, {})
             target[leaf] = value
 
     def words(self, count: int = 2) -> str:
-        return " ".join(self.rng.choice(WORDS) for _ in range(count))
+        return " ".join(self.rng.choices(WORDS, k=count))
 
     def values(self) -> tuple[str, str, str]:
         return (self.words(2).title(), self.words(1), f"{self.rng.randint(1, 9999)}.{self.rng.randint(0, 99):02}")
