@@ -162,6 +162,7 @@ def entry_detail(entry: TemplateEntry) -> dict[str, Any]:
         "rewrites": [r.to_json() for r in entry.outcome.rewrites],
         "original": dict(t.parts) if t else {},
         "converted": dict(entry.outcome.parts),
+        "rewritten": dict(entry.converted),
     }
 
 

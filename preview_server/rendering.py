@@ -25,6 +25,7 @@ from templating.hbs.errors import TemplateSyntaxError
 from templating.mailtrap_render import MailtrapRenderError, render_mailtrap
 from templating.model import PART_NAMES, Finding, PartName, Severity, Template
 from templating.render import RenderError
+from templating.rewrite import convert_template
 from templating.verify import render_ses
 
 NO_FIXTURE = "(no fixture)"
@@ -71,9 +72,12 @@ class Side:
 
 @dataclass(slots=True)
 class Prepared:
-    """A template's outcome and, per fixture name, its (SES, Mailtrap) renders."""
+    """A template's outcome; the rewritten parts the Mailtrap side renders (the outcome's parts, or, when the
+    template failed after rewriting, for instance because verification found a difference, the rewrite's own
+    parts, so the difference can be shown); and per fixture name its (SES, Mailtrap) renders."""
 
     outcome: TemplateOutcome
+    converted: dict[PartName, str]
     renders: dict[str, tuple[Side, Side]]
 
 
@@ -102,9 +106,8 @@ def render_ses_side(t: Template | None, data: dict[str, Any]) -> Side:
     return side
 
 
-def render_mailtrap_side(outcome: TemplateOutcome, data: dict[str, Any]) -> Side:
+def render_mailtrap_side(outcome: TemplateOutcome, converted: dict[PartName, str], data: dict[str, Any]) -> Side:
     side = Side()
-    converted = outcome.parts
     for part in template_parts(outcome.template):
         if part not in converted:
             side.problems[part] = not_converted_problem(outcome, part)
@@ -125,9 +128,19 @@ def not_converted_problem(outcome: TemplateOutcome, part: PartName) -> RenderPro
     return RenderProblem("not-converted", message, own.part or part, own.line, own.column)
 
 
-def render_both(outcome: TemplateOutcome, fixture: str) -> tuple[Side, Side]:
+def render_both(outcome: TemplateOutcome, converted: dict[PartName, str], fixture: str) -> tuple[Side, Side]:
     data = fixture_data(outcome.template, fixture)
-    return render_ses_side(outcome.template, data), render_mailtrap_side(outcome, data)
+    return render_ses_side(outcome.template, data), render_mailtrap_side(outcome, converted, data)
+
+
+def converted_parts(t: Template, outcome: TemplateOutcome) -> dict[PartName, str]:
+    """What the Mailtrap side renders: the converted parts; for a failed template, whatever the rewrite produced."""
+    if outcome.parts:
+        return dict(outcome.parts)
+    try:
+        return dict(convert_template(t, "preserve").parts)
+    except Exception:  # the outcome already carries the reason as a finding
+        return {}
 
 
 def fixture_names(t: Template | None) -> list[str]:
@@ -137,7 +150,8 @@ def fixture_names(t: Template | None) -> list[str]:
 def prepare(t: Template, load_findings: list[Finding]) -> Prepared:
     """Convert `t` (check, rewrite, verify) and render every fixture both ways."""
     outcome = convert_one(t, "preserve", None, load_findings)
-    return Prepared(outcome, {name: render_both(outcome, name) for name in fixture_names(t)})
+    converted = converted_parts(t, outcome)
+    return Prepared(outcome, converted, {name: render_both(outcome, converted, name) for name in fixture_names(t)})
 
 
 def _warm_up() -> None:

@@ -98,7 +98,7 @@ def build_render_set(entry: TemplateEntry, wanted_fixture: str | None) -> Render
     prepared with the template's outcome are used; a fixture without them is rendered now."""
     fixture = choose_fixture(entry, wanted_fixture)
     prepared = entry.renders.get(fixture)
-    ses, mailtrap = prepared if prepared is not None else render_both(entry.outcome, fixture)
+    ses, mailtrap = prepared if prepared is not None else render_both(entry.outcome, entry.converted, fixture)
     parts = template_parts(entry.template)
     comparisons = {part: compare_part(part, ses, mailtrap) for part in parts}
     return RenderSet(entry.id, entry.generation, fixture, entry.fixture_names, parts, ses, mailtrap, comparisons)
@@ -159,7 +159,7 @@ def annotate_sources(entry: TemplateEntry) -> list[AnnotatedPart]:
             continue
         rewrites = sorted((r for r in entry.outcome.rewrites if r.part == part), key=lambda r: (r.line, r.column))
         original = mark_original(t.parts[part], rewrites)
-        converted_text = entry.outcome.parts.get(part)
+        converted_text = entry.converted.get(part)
         converted, unplaced = (None, 0) if converted_text is None else mark_converted(converted_text, rewrites)
         annotated.append(AnnotatedPart(part, original, converted, rewrites, unplaced))
     return annotated

@@ -31,7 +31,7 @@ from templating.loaders import (
     TEMPLATE_FILE_SUFFIXES,
     load,
 )
-from templating.model import Finding, LoadResult, Severity, Template
+from templating.model import Finding, LoadResult, PartName, Severity, Template
 
 PART_FILE_NAMES = frozenset([*FOLDER_PART_FILES.values(), MJML_HTML_FILE])
 HTML_PART_FILES = (FOLDER_PART_FILES["html"], MJML_HTML_FILE)
@@ -46,8 +46,17 @@ class TemplateEntry:
     unit: Path
     generation: int
     fingerprint: str
-    # (SES, Mailtrap) renders per fixture name, prepared with the outcome; empty when not prepared
-    renders: dict[str, tuple[Side, Side]] = field(default_factory=dict)
+    # the converted parts and the (SES, Mailtrap) renders per fixture, prepared with the outcome
+    prepared: Prepared | None = None
+
+    @property
+    def renders(self) -> dict[str, tuple[Side, Side]]:
+        return self.prepared.renders if self.prepared is not None else {}
+
+    @property
+    def converted(self) -> dict[PartName, str]:
+        """The rewritten parts the Mailtrap side shows (also for a template that failed after rewriting)."""
+        return self.prepared.converted if self.prepared is not None else dict(self.outcome.parts)
 
     @property
     def name(self) -> str:
@@ -80,7 +89,7 @@ class Unit:
     outcomes: list[TemplateOutcome]
     other_findings: list[Finding]
     fingerprints: dict[str, str]
-    renders: dict[str, dict[str, tuple[Side, Side]]] = field(default_factory=dict)
+    prepared: dict[str, Prepared] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -315,12 +324,12 @@ class Workspace:
         loaded = {t.name for t in templates}
         outcomes: list[TemplateOutcome] = []
         fingerprints: dict[str, str] = {}
-        renders: dict[str, dict[str, tuple[Side, Side]]] = {}
+        prepared_by_name: dict[str, Prepared] = {}
         for t in templates:
             fingerprint = template_fingerprint(t, load_findings_of(t, findings))
             fingerprints[t.name] = fingerprint
             outcomes.append(prepared[fingerprint].outcome)
-            renders[t.name] = prepared[fingerprint].renders
+            prepared_by_name[t.name] = prepared[fingerprint]
         # files that did not load: the library turns their errors into failed outcomes
         run = convert_loaded(LoadResult([], [f for f in findings if f.template not in loaded]), key)
         for outcome in run.outcomes:
@@ -329,15 +338,15 @@ class Workspace:
         attached = {id(f) for outcome in run.outcomes for f in outcome.findings}
         other = [f for f in findings if id(f) not in attached and f.template not in loaded]
         outcomes.sort(key=lambda outcome: (outcome.name, str(outcome.source)))
-        return Unit(key, outcomes, other, fingerprints, renders)
+        return Unit(key, outcomes, other, fingerprints, prepared_by_name)
 
     def _prepared_by_fingerprint(self) -> dict[str, Prepared]:
         with self._lock:
             return {
-                unit.fingerprints[outcome.name]: Prepared(outcome, unit.renders.get(outcome.name, {}))
+                unit.fingerprints[name]: prepared
                 for unit in self._units.values()
-                for outcome in unit.outcomes
-                if outcome.template is not None and outcome.name in unit.fingerprints
+                for name, prepared in unit.prepared.items()
+                if name in unit.fingerprints
             }
 
     def _finding_unit(self, f: Finding) -> Path | None:
@@ -359,13 +368,13 @@ class Workspace:
             shown = outcome if counts[outcome.name] == 1 else _duplicate(outcome, outcomes)
             template_id = _unique_id(outcome.name, entries)
             fingerprint = unit.fingerprints.get(outcome.name, "") + str(counts[outcome.name])
-            renders = unit.renders.get(outcome.name, {}) if shown is outcome else {}
+            prepared = unit.prepared.get(outcome.name) if shown is outcome else None
             old = before.get(template_id)
             if old is not None and old.fingerprint == fingerprint and old.unit == unit.path:
                 same = old.outcome is shown
-                entries[template_id] = old if same else replace(old, outcome=shown, renders=renders)
+                entries[template_id] = old if same else replace(old, outcome=shown, prepared=prepared)
                 continue
-            entries[template_id] = TemplateEntry(template_id, shown, unit.path, self.generation, fingerprint, renders)
+            entries[template_id] = TemplateEntry(template_id, shown, unit.path, self.generation, fingerprint, prepared)
             (change.changed if old is not None else change.added).append(template_id)
         change.removed = [template_id for template_id in before if template_id not in entries]
         self._entries = entries

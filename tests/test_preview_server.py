@@ -408,3 +408,23 @@ def test_worker_processes_prepare_what_this_process_would(src: Path) -> None:
     assert remote.outcome.status == local.outcome.status == "converted"
     assert remote.renders == local.renders
     assert set(remote.renders) == {"ann", "bob", XSS_FIXTURE}
+
+
+def test_a_difference_is_shown_with_its_first_position(src: Path) -> None:
+    """pybars3 (standing for Mailtrap) treats `{}` as false where SES does not: verification fails, and the page
+    still shows both renders, the "differs" badge and the first difference."""
+    html = "<p>Settings {{#if settings}}present{{else}}missing{{/if}}.</p>"
+    write_files(src, {"differ.json": {"Template": {"TemplateName": "differ", "HtmlPart": html}}})
+    write_files(src, {"differ.data.json": {"settings": {}}})
+    client = TestClient(create_app(src, watch=False, workers=0))
+    renders = client.get("/api/templates/differ/renders").json()
+    assert renders["verdict"] == "differs"
+    assert renders["ses"]["html"]["text"] == "<p>Settings present.</p>"
+    assert renders["mailtrap"]["html"]["text"] == "<p>Settings missing.</p>"
+    assert renders["comparison"]["html"] == {"verdict": "differs", "offset": 12, "line": 1, "column": 13}
+    page = client.get("/t/differ").text
+    assert 'data-verdict="differs"' in page
+    assert 'id="first-difference"' in page and "output line 1, column 13" in page
+    assert '<mark class="first-diff">p</mark>' in page and '<mark class="first-diff">m</mark>' in page
+    assert 'id="not-converted-notice"' in page
+    assert client.get("/api/templates/differ").json()["status"] == "failed"
