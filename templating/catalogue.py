@@ -152,3 +152,14 @@ MJML_DROPPED_EXPRESSION = rule("J103", E, "MJML dropped a Handlebars expression 
 LEADING_SUM = rule("R133", E, "two values at the start of a block: SES adds numbers/booleans with JavaScript's +")
 ESCAPING_SET_DIFFERS = rule("V105", W, "--escape mailtrap: renders differ only in `=` (&#x3D; in handlebars.js)")
 INDENTED_PARTIAL = rule("R134", E, "indented standalone partial whose output indentation cannot be reproduced")
+
+# Appended by the send-call translator (templating/send/): T1xx, SES send calls translated to Mailtrap send bodies.
+TEMPLATE_NOT_IN_LOCK = rule("T101", E, "the SES template of a send call is not in the lock file (no template_uuid)")
+BAD_TEMPLATE_DATA = rule("T102", E, "TemplateData is not a JSON object (SES rejects the call)")
+NO_EQUIVALENT_FIELD = rule("T103", W, "send-call field with no Mailtrap equivalent: reported and left out")
+EXTRA_REPLY_TO = rule("T104", W, "more than one reply-to address: Mailtrap takes one")
+INLINE_TEMPLATE = rule("T105", E, "inline TemplateContent: Mailtrap sends only stored templates")
+CATEGORY_FROM_TEMPLATE = rule("T106", W, "category tag differs from the template's category, which Mailtrap uses")
+BAD_ADDRESS = rule("T107", E, "address that is not one RFC 5322 mailbox, or a missing sender or recipient")
+RAW_CONTENT = rule("T108", E, "raw MIME content: Mailtrap's send API takes structured fields only")
+UNKNOWN_FIELD = rule("T109", W, "unknown field in a send call (misspelt? it is left out)")

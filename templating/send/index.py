@@ -1,0 +1,106 @@
+"""Where the translator finds the Mailtrap template of an SES template name: `TemplateIndex`.
+
+Sources, in the order `TemplateIndex.discover` tries them: a lock file written by `ses2mt sync`
+(`OUT/mailtrap.lock.json`), else environment variables `MAILTRAP_TEMPLATE_<NAME>=<uuid>` as `ses2mt mapping --format
+env` prints them. Beside a lock file, `OUT/<name>/mailtrap.json` (written by `ses2mt convert`) tells the category the
+Mailtrap template carries.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from templating.mailtrap.lock import LOCK_FILE_NAME, LockEntry
+from templating.mailtrap.mapping import ENV_PREFIX, env_name
+
+LOCK_VARIABLE = "MAILTRAP_LOCK_FILE"
+SES_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+class LockReadError(Exception):
+    """The lock file exists but cannot be read."""
+
+
+@dataclass(slots=True)
+class TemplateIndex:
+    """SES TemplateName -> Mailtrap template uuid (and, when known, the template's category)."""
+
+    uuids: dict[str, str] = field(default_factory=dict)
+    categories: dict[str, str] = field(default_factory=dict)
+    description: str = "the template mapping"
+    out: Path | None = None
+
+    def uuid(self, ses_name: str) -> str | None:
+        return self.uuids.get(ses_name)
+
+    def category(self, ses_name: str) -> str | None:
+        """The Mailtrap template's category, read from OUT/<name>/mailtrap.json when the index came from a lock."""
+        if ses_name in self.categories:
+            return self.categories[ses_name]
+        category = _category_in_out(self.out, ses_name) if self.out is not None else None
+        if category is not None:
+            self.categories[ses_name] = category
+        return category
+
+    def slots_used(self) -> int:
+        """Distinct Mailtrap templates this index points at (several SES names may share one)."""
+        return len(set(self.uuids.values()))
+
+    @classmethod
+    def from_lock(cls, path: Path) -> TemplateIndex:
+        """`path` is the lock file or the folder holding it. Raises LockReadError when it cannot be read."""
+        if path.is_dir():
+            path = path / LOCK_FILE_NAME
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            entries = {str(name): LockEntry.from_json(entry) for name, entry in data.get("templates", {}).items()}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+            raise LockReadError(f"{path}: cannot read the lock file ({error})") from None
+        uuids = {name: entry.uuid for name, entry in entries.items()}
+        return cls(uuids=uuids, description=str(path), out=path.parent)
+
+    @classmethod
+    def from_mapping(cls, mapping: Mapping[str, str], description: str = "the given mapping") -> TemplateIndex:
+        return cls(uuids=dict(mapping), description=description)
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> TemplateIndex:
+        """Variables MAILTRAP_TEMPLATE_<NAME>; SES names are looked up through `env_name` (see `uuid`)."""
+        environ = os.environ if environ is None else environ
+        variables = {key: value for key, value in environ.items() if key.startswith(ENV_PREFIX) and value}
+        return _EnvironmentIndex(uuids={}, description=f"{ENV_PREFIX}* environment variables", variables=variables)
+
+    @classmethod
+    def discover(cls, lock: Path | None = None, environ: Mapping[str, str] | None = None) -> TemplateIndex:
+        """`lock` if given, else $MAILTRAP_LOCK_FILE, else the MAILTRAP_TEMPLATE_* environment variables."""
+        environ = os.environ if environ is None else environ
+        if lock is None and environ.get(LOCK_VARIABLE):
+            lock = Path(environ[LOCK_VARIABLE])
+        return cls.from_lock(lock) if lock is not None else cls.from_environment(environ)
+
+
+@dataclass(slots=True)
+class _EnvironmentIndex(TemplateIndex):
+    variables: dict[str, str] = field(default_factory=dict)
+
+    def uuid(self, ses_name: str) -> str | None:
+        return self.variables.get(env_name(ses_name))
+
+    def slots_used(self) -> int:
+        return len(set(self.variables.values()))
+
+
+def _category_in_out(out: Path | None, ses_name: str) -> str | None:
+    if out is None or not SES_NAME.fullmatch(ses_name):
+        return None
+    try:
+        payload = json.loads((out / ses_name / "mailtrap.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    category = payload.get("category") if isinstance(payload, dict) else None
+    return category if isinstance(category, str) else None

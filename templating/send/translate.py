@@ -1,0 +1,708 @@
+"""SES send calls -> Mailtrap send bodies.
+
+Inputs are the request parameters of SES v1 SendTemplatedEmail / SendBulkTemplatedEmail and SES v2 SendEmail /
+SendBulkEmail, as boto3 and `aws ses ... --cli-input-json` take them (shapes from botocore's service models). Output:
+one `/api/send` body, or for bulk calls a list of `/api/batch` bodies (`base` + at most 500 `requests`).
+
+The mapping follows Mailtrap's migration guide (../shared/seed): From/To/Cc/Bcc strings -> `{email, name}`,
+ReplyToAddresses -> `reply_to` (one), TemplateName/TemplateArn -> `template_uuid` (through a TemplateIndex),
+TemplateData (a JSON string) -> `template_variables` (an object), headers -> `headers`, a tag named `category` ->
+`category`, other tags -> `custom_variables`, attachments -> `attachments`. What has no equivalent is reported as a
+T1xx finding, never dropped silently.
+
+Bulk data rule (SES's DefaultTemplateData / ReplacementTemplateData): a destination's variables are the default
+object with the replacement object's top-level keys laid over it (`{**default, **replacement}`); nested objects are
+replaced whole, not merged key by key. Tags and headers merge the same way, by name.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from templating.catalogue import (
+    BAD_ADDRESS,
+    BAD_TEMPLATE_DATA,
+    CATEGORY_FROM_TEMPLATE,
+    EXTRA_REPLY_TO,
+    INLINE_TEMPLATE,
+    NO_EQUIVALENT_FIELD,
+    RAW_CONTENT,
+    TEMPLATE_NOT_IN_LOCK,
+    UNKNOWN_FIELD,
+    Rule,
+    finding,
+)
+from templating.model import Finding, Severity
+from templating.send.addresses import AddressError, parse_address
+from templating.send.index import TemplateIndex
+
+REQUEST_PATH = Path("<request>")
+BATCH_LIMIT = 500
+INLINE_PREFIX = "inline-"
+MAILTRAP_TEMPLATE_CAP = 200
+CATEGORY_TAG = "category"
+
+SEND_TEMPLATED_EMAIL = "SendTemplatedEmail"
+SEND_BULK_TEMPLATED_EMAIL = "SendBulkTemplatedEmail"
+SEND_EMAIL = "SendEmail"
+SEND_BULK_EMAIL = "SendBulkEmail"
+OPERATIONS = (SEND_TEMPLATED_EMAIL, SEND_BULK_TEMPLATED_EMAIL, SEND_EMAIL, SEND_BULK_EMAIL)
+BULK_OPERATIONS = (SEND_BULK_TEMPLATED_EMAIL, SEND_BULK_EMAIL)
+
+
+def _names(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Request members per operation, from botocore's service models (tests compare them with botocore).
+MEMBERS: dict[str, frozenset[str]] = {
+    SEND_TEMPLATED_EMAIL: _names(
+        "Source Destination ReplyToAddresses ReturnPath SourceArn ReturnPathArn Tags "
+        "ConfigurationSetName Template TemplateArn TemplateData"
+    ),
+    SEND_BULK_TEMPLATED_EMAIL: _names(
+        "Source SourceArn ReplyToAddresses ReturnPath ReturnPathArn ConfigurationSetName "
+        "DefaultTags Template TemplateArn DefaultTemplateData Destinations"
+    ),
+    SEND_EMAIL: _names(
+        "FromEmailAddress FromEmailAddressIdentityArn Destination ReplyToAddresses "
+        "FeedbackForwardingEmailAddress FeedbackForwardingEmailAddressIdentityArn Content "
+        "EmailTags ConfigurationSetName EndpointId TenantName ListManagementOptions"
+    ),
+    SEND_BULK_EMAIL: _names(
+        "FromEmailAddress FromEmailAddressIdentityArn ReplyToAddresses "
+        "FeedbackForwardingEmailAddress FeedbackForwardingEmailAddressIdentityArn DefaultEmailTags "
+        "DefaultContent BulkEmailEntries ConfigurationSetName EndpointId TenantName"
+    ),
+}
+TEMPLATE_MEMBERS = frozenset(
+    ("TemplateName", "TemplateArn", "TemplateContent", "TemplateData", "Headers", "Attachments")
+)
+
+# Request members with no Mailtrap equivalent, and what replaces them.
+NO_EQUIVALENT: dict[str, str] = {
+    "ConfigurationSetName": "Mailtrap has no configuration sets: event publishing moves to Mailtrap webhooks, "
+    "open/click tracking to the sending domain's settings",
+    "ListManagementOptions": "Mailtrap's send API has no contact list or topic (and fills no "
+    "{{amazonSESUnsubscribeUrl}}): manage unsubscribes with Mailtrap's suppressions or your own link",
+    "FeedbackForwardingEmailAddress": "Mailtrap does not forward bounces by email: use Mailtrap webhooks",
+    "FeedbackForwardingEmailAddressIdentityArn": "sending authorization: Mailtrap's API token scope decides",
+    "ReturnPath": "Mailtrap does not forward bounces to a Return-Path address: use Mailtrap webhooks",
+    "ReturnPathArn": "sending authorization: Mailtrap's API token scope decides",
+    "SourceArn": "sending authorization: Mailtrap's API token scope decides which domains can send",
+    "FromEmailAddressIdentityArn": "sending authorization: Mailtrap's API token scope decides which domains can send",
+    "EndpointId": "Mailtrap has one global endpoint per stream (send.api / bulk.api)",
+    "TenantName": "Mailtrap has no SES tenants: use sub-accounts and their API tokens",
+}
+
+
+class RequestError(Exception):
+    """Not an SES send call at all (usage error): the message says why."""
+
+
+@dataclass(slots=True)
+class Translation:
+    """`bodies`: one `/api/send` body for a single send, `/api/batch` bodies for a bulk call (empty on errors)."""
+
+    operation: str
+    template_name: str | None
+    bodies: list[dict[str, Any]] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    inline_content: dict[str, str] | None = None
+
+    @property
+    def bulk(self) -> bool:
+        return self.operation in BULK_OPERATIONS
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.severity == Severity.ERROR for f in self.findings)
+
+    @property
+    def template_missing(self) -> bool:
+        return any(f.code in (TEMPLATE_NOT_IN_LOCK.code, INLINE_TEMPLATE.code) for f in self.findings)
+
+    def output(self) -> dict[str, Any] | list[dict[str, Any]]:
+        """What `translate-send` prints: the send body, or the list of batch bodies."""
+        return self.bodies if self.bulk else self.bodies[0]
+
+
+@dataclass(slots=True)
+class _Destination:
+    to: list[Any]
+    cc: list[Any]
+    bcc: list[Any]
+    key: tuple[str, ...]
+    data: Any = None
+    tags: list[Any] = field(default_factory=list)
+    headers: list[Any] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Call:
+    """The parts of any of the four operations that matter to Mailtrap, with the key path of each."""
+
+    operation: str
+    sender: Any
+    sender_key: str
+    reply_to: list[Any]
+    template: Mapping[str, Any]
+    template_key: tuple[str, ...]
+    data: Any
+    data_key: tuple[str, ...]
+    tags: list[Any]
+    tags_key: str
+    destinations: list[_Destination]
+    simple: Mapping[str, Any] | None = None
+    raw: bool = False
+
+
+def detect_operation(request: Mapping[str, Any]) -> str:
+    """Which SES operation the parameters belong to. Raises RequestError."""
+    keys = set(request)
+    if keys & {"BulkEmailEntries", "DefaultContent"}:
+        return SEND_BULK_EMAIL
+    if keys & {"Destinations", "DefaultTemplateData", "DefaultTags"}:
+        return SEND_BULK_TEMPLATED_EMAIL
+    if keys & {"Content", "FromEmailAddress", "EmailTags"}:
+        return SEND_EMAIL
+    if keys & {"Template", "TemplateData", "Source"}:
+        return SEND_TEMPLATED_EMAIL
+    raise RequestError(
+        "not an SES send call: expected the parameters of SendTemplatedEmail, SendBulkTemplatedEmail (v1), "
+        "SendEmail with Content.Template or SendBulkEmail (v2)"
+    )
+
+
+def translate(
+    request: Mapping[str, Any],
+    index: TemplateIndex,
+    *,
+    source_text: str | None = None,
+    path: Path = REQUEST_PATH,
+) -> Translation:
+    """Translate one SES send call. Never raises for bad content (findings); RequestError when `request` is not a
+    JSON object of one of the four operations. `source_text` (the request file's text) places findings on lines."""
+    if not isinstance(request, Mapping):
+        raise RequestError("the request is not a JSON object")
+    operation = detect_operation(request)
+    reporter = _Reporter(path, source_text)
+    call = _normalise(operation, request, reporter)
+    translation = Translation(operation, None)
+    _report_fields(request, call, reporter)
+    if call.raw:
+        reporter.add(
+            RAW_CONTENT,
+            "Content.Raw (base64 MIME) has no Mailtrap equivalent: send structured fields "
+            "(Simple or Template content) instead",
+            "Content",
+            "Raw",
+        )
+    elif call.simple is not None:
+        bodies = _simple_bodies(call, reporter)
+        translation.bodies = bodies
+    else:
+        translation.bodies = _template_bodies(call, index, reporter, translation)
+    translation.findings = reporter.findings
+    if not translation.ok:
+        translation.bodies = []
+    return translation
+
+
+def inline_template_name(content: Mapping[str, Any]) -> str:
+    """A stable SES TemplateName for inline TemplateContent: `inline-` + 12 hex digits of its hash."""
+    canonical = json.dumps({k: content.get(k) or "" for k in ("Subject", "Html", "Text")}, sort_keys=True)
+    return INLINE_PREFIX + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
+
+
+def inline_template_file(content: Mapping[str, Any]) -> dict[str, Any]:
+    """The v2 CreateEmailTemplate input that stores inline content as a template `convert` and `sync` can take."""
+    parts = {key: content[key] for key in ("Subject", "Html", "Text") if isinstance(content.get(key), str)}
+    return {"TemplateName": inline_template_name(content), "TemplateContent": parts}
+
+
+# -- normalising the four operations ---------------------------------------------------------------------------
+
+
+def _normalise(operation: str, request: Mapping[str, Any], reporter: _Reporter) -> _Call:
+    if operation == SEND_TEMPLATED_EMAIL:
+        template = {"TemplateName": request.get("Template"), "TemplateArn": request.get("TemplateArn")}
+        destination = _destination(request.get("Destination"), ("Destination",))
+        return _Call(
+            operation,
+            request.get("Source"),
+            "Source",
+            _list(request.get("ReplyToAddresses")),
+            template,
+            (),
+            request.get("TemplateData"),
+            ("TemplateData",),
+            _list(request.get("Tags")),
+            "Tags",
+            [destination],
+        )
+    if operation == SEND_BULK_TEMPLATED_EMAIL:
+        template = {"TemplateName": request.get("Template"), "TemplateArn": request.get("TemplateArn")}
+        destinations = []
+        for number, entry in enumerate(_list(request.get("Destinations"))):
+            entry = entry if isinstance(entry, Mapping) else {}
+            destination = _destination(entry.get("Destination"), ("Destinations", str(number), "Destination"))
+            destination.data = entry.get("ReplacementTemplateData")
+            destination.tags = _list(entry.get("ReplacementTags"))
+            destinations.append(destination)
+        return _Call(
+            operation,
+            request.get("Source"),
+            "Source",
+            _list(request.get("ReplyToAddresses")),
+            template,
+            (),
+            request.get("DefaultTemplateData"),
+            ("DefaultTemplateData",),
+            _list(request.get("DefaultTags")),
+            "DefaultTags",
+            destinations,
+        )
+    if operation == SEND_EMAIL:
+        content = _mapping(request.get("Content"))
+        template = _mapping(content.get("Template"))
+        call = _Call(
+            operation,
+            request.get("FromEmailAddress"),
+            "FromEmailAddress",
+            _list(request.get("ReplyToAddresses")),
+            template,
+            ("Content", "Template"),
+            template.get("TemplateData"),
+            ("Content", "Template", "TemplateData"),
+            _list(request.get("EmailTags")),
+            "EmailTags",
+            [_destination(request.get("Destination"), ("Destination",))],
+        )
+        call.simple = _mapping(content["Simple"]) if "Simple" in content else None
+        call.raw = "Raw" in content
+        return call
+    default_content = _mapping(request.get("DefaultContent"))
+    template = _mapping(default_content.get("Template"))
+    destinations = []
+    for number, entry in enumerate(_list(request.get("BulkEmailEntries"))):
+        entry = entry if isinstance(entry, Mapping) else {}
+        destination = _destination(entry.get("Destination"), ("BulkEmailEntries", str(number), "Destination"))
+        replacement = _mapping(_mapping(entry.get("ReplacementEmailContent")).get("ReplacementTemplate"))
+        destination.data = replacement.get("ReplacementTemplateData")
+        destination.tags = _list(entry.get("ReplacementTags"))
+        destination.headers = _list(entry.get("ReplacementHeaders"))
+        destinations.append(destination)
+    return _Call(
+        operation,
+        request.get("FromEmailAddress"),
+        "FromEmailAddress",
+        _list(request.get("ReplyToAddresses")),
+        template,
+        ("DefaultContent", "Template"),
+        template.get("TemplateData"),
+        ("DefaultContent", "Template", "TemplateData"),
+        _list(request.get("DefaultEmailTags")),
+        "DefaultEmailTags",
+        destinations,
+    )
+
+
+def _destination(value: Any, key: tuple[str, ...]) -> _Destination:
+    value = _mapping(value)
+    return _Destination(
+        _list(value.get("ToAddresses")), _list(value.get("CcAddresses")), _list(value.get("BccAddresses")), key
+    )
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else []
+
+
+def _report_fields(request: Mapping[str, Any], call: _Call, reporter: _Reporter) -> None:
+    for key in request:
+        if key not in MEMBERS[call.operation]:
+            reporter.add(UNKNOWN_FIELD, f"{key} is not a parameter of {call.operation}; left out", key)
+        elif key in NO_EQUIVALENT and request[key] not in (None, "", {}, []):
+            reporter.add(NO_EQUIVALENT_FIELD, f"{key}: {NO_EQUIVALENT[key]}", key)
+    for key in call.template:
+        if call.template_key and key not in TEMPLATE_MEMBERS:
+            reporter.add(
+                UNKNOWN_FIELD, f"{key} is not a member of the Template content; left out", *call.template_key, key
+            )
+
+
+# -- template sends ------------------------------------------------------------------------------------------
+
+
+def _template_bodies(
+    call: _Call, index: TemplateIndex, reporter: _Reporter, translation: Translation
+) -> list[dict[str, Any]]:
+    name = _template_name(call, index, reporter, translation)
+    translation.template_name = name
+    uuid = index.uuid(name) if name else None
+    if name and uuid is None and translation.inline_content is None:
+        where = "Template" if call.operation in (SEND_TEMPLATED_EMAIL, SEND_BULK_TEMPLATED_EMAIL) else "TemplateName"
+        reporter.add(
+            TEMPLATE_NOT_IN_LOCK,
+            f"template {name!r} is not in {index.description}: convert and sync it "
+            "first (`ses2mt convert`, `ses2mt sync OUT`)",
+            *call.template_key,
+            where,
+        )
+    default_data = _template_data(call.data, reporter, call.data_key, required=True)
+    common = _common_fields(call, reporter)
+    tags = _tags(call.tags, reporter, (call.tags_key,))
+    headers = _headers(call.template.get("Headers"), reporter, (*call.template_key, "Headers"))
+    attachments = _attachments(call.template.get("Attachments"), reporter, (*call.template_key, "Attachments"))
+    messages = []
+    for destination in call.destinations:
+        variables = dict(default_data)
+        if destination.data is not None:
+            variables.update(
+                _template_data(
+                    destination.data, reporter, (*destination.key[:-1], "ReplacementTemplateData"), required=False
+                )
+            )
+        message: dict[str, Any] = {**common, **_recipients(destination, reporter)}
+        message["template_uuid"] = uuid
+        message["template_variables"] = variables
+        merged_headers = {
+            **headers,
+            **_headers(destination.headers, reporter, (*destination.key[:-1], "ReplacementHeaders")),
+        }
+        if merged_headers:
+            message["headers"] = merged_headers
+        merged_tags = {**tags, **_tags(destination.tags, reporter, (*destination.key[:-1], "ReplacementTags"))}
+        custom = _custom_variables(merged_tags, name, index, reporter, call.tags_key, template=True)
+        if custom:
+            message["custom_variables"] = custom
+        if attachments:
+            message["attachments"] = attachments
+        messages.append(message)
+    return _package(call, messages)
+
+
+def _template_name(call: _Call, index: TemplateIndex, reporter: _Reporter, translation: Translation) -> str | None:
+    name = call.template.get("TemplateName")
+    arn = call.template.get("TemplateArn")
+    inline = call.template.get("TemplateContent")
+    if isinstance(name, str) and name:
+        return name
+    if isinstance(arn, str) and arn:
+        return arn.rsplit("/", 1)[-1] if "/" in arn else arn.rsplit(":", 1)[-1]
+    if isinstance(inline, Mapping):
+        translation.inline_content = {k: v for k, v in inline.items() if isinstance(v, str)}
+        stored = inline_template_name(inline)
+        if index.uuid(stored) is not None:
+            return stored
+        used = index.slots_used()
+        room = (
+            f"the lock maps {used} of Mailtrap's {MAILTRAP_TEMPLATE_CAP} templates, so it fits"
+            if used < MAILTRAP_TEMPLATE_CAP
+            else f"the lock already maps {used} templates, Mailtrap's cap: consolidate or delete one first"
+        )
+        reporter.add(
+            INLINE_TEMPLATE,
+            f"inline TemplateContent cannot be sent by Mailtrap without storing it: "
+            f"`ses2mt translate-send --save-inline DIR` writes it as template {stored!r} (with this call's "
+            f"data as a fixture) for `ses2mt convert` and `ses2mt sync`; {room}",
+            *call.template_key,
+            "TemplateContent",
+        )
+        return stored
+    reporter.add(
+        TEMPLATE_NOT_IN_LOCK,
+        "the call names no template (TemplateName, TemplateArn or TemplateContent)",
+        *call.template_key,
+    )
+    return None
+
+
+def _template_data(value: Any, reporter: _Reporter, key: tuple[str, ...], *, required: bool) -> dict[str, Any]:
+    """SES's TemplateData is a JSON string holding an object; an object given directly is taken as is."""
+    label = key[-1]
+    if value is None:
+        if required:
+            reporter.add(BAD_TEMPLATE_DATA, f'{label} is missing: SES requires it (use "{{}}" for no data)', *key)
+        return {}
+    if isinstance(value, Mapping):
+        return dict(value)
+    if not isinstance(value, str):
+        reporter.add(BAD_TEMPLATE_DATA, f"{label} must be a JSON string holding an object", *key)
+        return {}
+    try:
+        data = json.loads(value, parse_constant=_reject_constant)
+    except ValueError as error:
+        reporter.add(
+            BAD_TEMPLATE_DATA, f"{label} is not valid JSON ({error}); SES answers InvalidRenderingParameter", *key
+        )
+        return {}
+    if not isinstance(data, dict):
+        reporter.add(BAD_TEMPLATE_DATA, f"{label} holds a JSON {type(data).__name__}, not an object", *key)
+        return {}
+    return data
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+# -- simple (non-template) sends -----------------------------------------------------------------------------
+
+
+def _simple_bodies(call: _Call, reporter: _Reporter) -> list[dict[str, Any]]:
+    simple = call.simple or {}
+    message: dict[str, Any] = {**_common_fields(call, reporter), **_recipients(call.destinations[0], reporter)}
+    subject = _mapping(simple.get("Subject"))
+    body = _mapping(simple.get("Body"))
+    message["subject"] = subject.get("Data", "")
+    for part, key in (("Html", "html"), ("Text", "text")):
+        if part in body:
+            message[key] = _mapping(body[part]).get("Data", "")
+    for where, content in (("Subject", subject), *((part, _mapping(body.get(part))) for part in ("Html", "Text"))):
+        charset = content.get("Charset")
+        if isinstance(charset, str) and charset.lower().replace("-", "") not in ("utf8", ""):
+            reporter.add(
+                NO_EQUIVALENT_FIELD,
+                f"{where} Charset {charset}: Mailtrap assumes UTF-8",
+                "Content",
+                "Simple",
+                where,
+                "Charset",
+            )
+    headers = _headers(simple.get("Headers"), reporter, ("Content", "Simple", "Headers"))
+    if headers:
+        message["headers"] = headers
+    tags = _tags(call.tags, reporter, (call.tags_key,))
+    category = tags.pop(CATEGORY_TAG, None)
+    if category is not None:
+        message["category"] = category
+    if tags:
+        message["custom_variables"] = tags
+    attachments = _attachments(simple.get("Attachments"), reporter, ("Content", "Simple", "Attachments"))
+    if attachments:
+        message["attachments"] = attachments
+    return [_ordered(message)]
+
+
+# -- fields shared by every message --------------------------------------------------------------------------
+
+
+def _common_fields(call: _Call, reporter: _Reporter) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    if call.sender in (None, ""):
+        reporter.add(BAD_ADDRESS, f"{call.sender_key} is missing: Mailtrap requires a sender", call.sender_key)
+    else:
+        sender = _address(call.sender, reporter, (call.sender_key,))
+        if sender is not None:
+            fields["from"] = sender
+    reply_to = [_address(a, reporter, ("ReplyToAddresses",)) for a in call.reply_to]
+    reply_to = [a for a in reply_to if a is not None]
+    if reply_to:
+        fields["reply_to"] = reply_to[0]
+    if len(reply_to) > 1:
+        extra = ", ".join(a["email"] for a in reply_to[1:])
+        reporter.add(
+            EXTRA_REPLY_TO,
+            f"Mailtrap takes one reply_to: {reply_to[0]['email']} is kept, {extra} left out",
+            "ReplyToAddresses",
+        )
+    return fields
+
+
+def _recipients(destination: _Destination, reporter: _Reporter) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for kind, values, key in (
+        ("to", destination.to, "ToAddresses"),
+        ("cc", destination.cc, "CcAddresses"),
+        ("bcc", destination.bcc, "BccAddresses"),
+    ):
+        addresses = [_address(v, reporter, (*destination.key, key)) for v in values]
+        addresses = [a for a in addresses if a is not None]
+        if addresses:
+            fields[kind] = addresses
+    if not (destination.to or destination.cc or destination.bcc):
+        reporter.add(BAD_ADDRESS, "no recipient: the destination has no To, Cc or Bcc address", *destination.key)
+    return fields
+
+
+def _address(value: Any, reporter: _Reporter, key: tuple[str, ...]) -> dict[str, str] | None:
+    try:
+        return parse_address(value)
+    except AddressError as error:
+        reporter.add(BAD_ADDRESS, f"{key[-1]}: {error}", *key, needle=value if isinstance(value, str) else None)
+        return None
+
+
+def _tags(values: Any, reporter: _Reporter, key: tuple[str, ...]) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    for tag in _list(values):
+        if not isinstance(tag, Mapping) or not isinstance(tag.get("Name"), str):
+            reporter.add(UNKNOWN_FIELD, f"{key[-1]}: a tag is not {{Name, Value}}; left out", *key)
+            continue
+        tags[tag["Name"]] = "" if tag.get("Value") is None else str(tag["Value"])
+    return tags
+
+
+def _custom_variables(
+    tags: dict[str, str], name: str | None, index: TemplateIndex, reporter: _Reporter, key: str, *, template: bool
+) -> dict[str, str]:
+    """Tags -> custom_variables. With a template, Mailtrap refuses `category` (the template's own applies)."""
+    custom = dict(tags)
+    category = custom.pop(CATEGORY_TAG, None)
+    if category is None or not template:
+        return custom
+    template_category = index.category(name) if name else None
+    if template_category != category:
+        known = (
+            f"the template's category is {template_category!r}"
+            if template_category
+            else ("the template's category is not known here")
+        )
+        reporter.add(
+            CATEGORY_FROM_TEMPLATE,
+            f"Mailtrap does not take `category` with `template_uuid` ({known}); "
+            f"the tag category={category!r} is kept in custom_variables.category",
+            key,
+            once=True,
+        )
+        custom[CATEGORY_TAG] = category
+    return custom
+
+
+def _headers(values: Any, reporter: _Reporter, key: tuple[str, ...]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for header in _list(values):
+        if not isinstance(header, Mapping) or not isinstance(header.get("Name"), str):
+            reporter.add(UNKNOWN_FIELD, f"{key[-1]}: a header is not {{Name, Value}}; left out", *key)
+            continue
+        headers[header["Name"]] = "" if header.get("Value") is None else str(header["Value"])
+    return headers
+
+
+def _attachments(values: Any, reporter: _Reporter, key: tuple[str, ...]) -> list[dict[str, str]]:
+    attachments = []
+    for attachment in _list(values):
+        attachment = _mapping(attachment)
+        raw = attachment.get("RawContent")
+        # boto3 takes bytes; JSON input (CLI, files) carries blobs base64-encoded already.
+        content = base64.b64encode(raw).decode("ascii") if isinstance(raw, bytes | bytearray) else raw
+        if not isinstance(content, str) or not isinstance(attachment.get("FileName"), str):
+            reporter.add(UNKNOWN_FIELD, "an attachment without RawContent and FileName; left out", *key)
+            continue
+        item = {"content": content, "filename": attachment["FileName"]}
+        if isinstance(attachment.get("ContentType"), str):
+            item["type"] = attachment["ContentType"]
+        disposition = str(attachment.get("ContentDisposition") or "ATTACHMENT").lower()
+        item["disposition"] = "inline" if disposition == "inline" else "attachment"
+        if isinstance(attachment.get("ContentId"), str):
+            item["content_id"] = attachment["ContentId"]
+        for dropped in ("ContentDescription", "ContentTransferEncoding"):
+            if attachment.get(dropped):
+                reporter.add(
+                    NO_EQUIVALENT_FIELD,
+                    f"attachment {dropped}: Mailtrap takes base64 content, filename, "
+                    "type, disposition and content_id only",
+                    *key,
+                    once=True,
+                )
+        attachments.append(item)
+    return attachments
+
+
+# -- single body or batches ----------------------------------------------------------------------------------
+
+RECIPIENT_KEYS = ("to", "cc", "bcc")
+KEY_ORDER = (
+    "from",
+    "to",
+    "cc",
+    "bcc",
+    "reply_to",
+    "subject",
+    "html",
+    "text",
+    "category",
+    "template_uuid",
+    "template_variables",
+    "headers",
+    "custom_variables",
+    "attachments",
+)
+
+
+def _ordered(message: dict[str, Any]) -> dict[str, Any]:
+    return {key: message[key] for key in sorted(message, key=lambda k: KEY_ORDER.index(k))}
+
+
+def _package(call: _Call, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    messages = [_ordered(m) for m in messages]
+    if call.operation not in BULK_OPERATIONS:
+        return messages
+    batches = []
+    for start in range(0, len(messages), BATCH_LIMIT):
+        batches.append(_batch(messages[start : start + BATCH_LIMIT]))
+    return batches
+
+
+def _batch(messages: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Fields equal in every message go to `base` (Mailtrap lays each request's fields over it, key by key);
+    recipients and whatever differs stay in the requests."""
+    keys = [k for k in messages[0] if k not in RECIPIENT_KEYS]
+    shared = [k for k in keys if all(k in m and m[k] == messages[0][k] for m in messages)]
+    base = {k: messages[0][k] for k in shared}
+    requests = [{k: v for k, v in m.items() if k not in base} for m in messages]
+    return {"base": base, "requests": requests}
+
+
+# -- findings ------------------------------------------------------------------------------------------------
+
+
+class _Reporter:
+    """Collects findings, placing each on the line and column of its key in the request file when there is one."""
+
+    def __init__(self, path: Path, text: str | None) -> None:
+        self.path = path
+        self.text = text
+        self.findings: list[Finding] = []
+        self._once: set[str] = set()
+
+    def add(self, code_rule: Rule, message: str, *key: str, needle: str | None = None, once: bool = False) -> None:
+        if once:
+            if code_rule.code in self._once:
+                return
+            self._once.add(code_rule.code)
+        line, column = self._locate(key, needle)
+        self.findings.append(finding(code_rule.code, message, self.path, line, column))
+
+    def _locate(self, key: Sequence[str], needle: str | None) -> tuple[int, int]:
+        """The position of the last key of the path (searched after the earlier ones), or of `needle`."""
+        if not self.text:
+            return 0, 0
+        offset, found = 0, -1
+        for part in key:
+            if part.isdigit():
+                continue
+            position = self.text.find(json.dumps(part), offset)
+            if position < 0:
+                break
+            found, offset = position, position + 1
+        if needle is not None:
+            position = self.text.find(json.dumps(needle, ensure_ascii=False)[1:-1], max(offset, 0))
+            found = position if position >= 0 else found
+        if found < 0:
+            return 0, 0
+        line = self.text.count("\n", 0, found) + 1
+        column = found - (self.text.rfind("\n", 0, found) + 1) + 1
+        return line, column
