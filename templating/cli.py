@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from templating import __version__
-from templating.commands import check, convert, export_ses, preview, snapshot, upload
+from templating.commands import check, convert, export_ses, preview, send, snapshot, upload
 
 
 class Ses2mtGroup(click.Group):
@@ -40,3 +40,4 @@ main.add_command(upload.mapping)
 main.add_command(preview.preview)
 main.add_command(snapshot.snapshot)
 main.add_command(export_ses.export_ses)
+main.add_command(send.translate_send)

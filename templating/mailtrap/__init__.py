@@ -7,3 +7,5 @@ sync.py     apply a plan, writing the lock file after every successful call
 lock.py     OUT/mailtrap.lock.json: SES TemplateName -> Mailtrap id, uuid, content hash, synced time
 mapping.py  TemplateName -> template_uuid as json, csv or env
 """
+
+from templating.send.adapter import MailtrapSender, SendError, send_templated  # noqa: F401  (runtime adapter)

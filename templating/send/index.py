@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from templating.mailtrap.lock import LOCK_FILE_NAME, LockEntry
-from templating.mailtrap.mapping import ENV_PREFIX, env_name
-
+# templating.mailtrap re-exports the adapter, which imports this module: its modules are imported where used.
+LOCK_FILE_NAME = "mailtrap.lock.json"
+ENV_PREFIX = "MAILTRAP_TEMPLATE_"
 LOCK_VARIABLE = "MAILTRAP_LOCK_FILE"
 SES_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -54,6 +54,8 @@ class TemplateIndex:
     @classmethod
     def from_lock(cls, path: Path) -> TemplateIndex:
         """`path` is the lock file or the folder holding it. Raises LockReadError when it cannot be read."""
+        from templating.mailtrap.lock import LockEntry
+
         if path.is_dir():
             path = path / LOCK_FILE_NAME
         try:
@@ -89,6 +91,8 @@ class _EnvironmentIndex(TemplateIndex):
     variables: dict[str, str] = field(default_factory=dict)
 
     def uuid(self, ses_name: str) -> str | None:
+        from templating.mailtrap.mapping import env_name
+
         return self.variables.get(env_name(ses_name))
 
     def slots_used(self) -> int:

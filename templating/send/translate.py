@@ -115,6 +115,7 @@ class Translation:
     bodies: list[dict[str, Any]] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     inline_content: dict[str, str] | None = None
+    variable_sets: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def bulk(self) -> bool:
@@ -210,6 +211,8 @@ def translate(
     else:
         translation.bodies = _template_bodies(call, index, reporter, translation)
     translation.findings = reporter.findings
+    for item in translation.findings:
+        item.template = translation.template_name
     if not translation.ok:
         translation.bodies = []
     return translation
@@ -377,6 +380,7 @@ def _template_bodies(
         message: dict[str, Any] = {**common, **_recipients(destination, reporter)}
         message["template_uuid"] = uuid
         message["template_variables"] = variables
+        translation.variable_sets.append(variables)
         merged_headers = {
             **headers,
             **_headers(destination.headers, reporter, (*destination.key[:-1], "ReplacementHeaders")),

@@ -1,0 +1,109 @@
+"""`ses2mt translate-send REQUEST.json [--lock OUT/mailtrap.lock.json]`: an SES send call -> the Mailtrap body.
+
+stdout: the `/api/send` body as JSON, or for a bulk call a JSON list of `/api/batch` bodies (at most 500 requests
+each). stderr: findings, one a line (`path:line:col: CODE severity message [template]`).
+Exit status: 0 translated (warnings allowed); 1 not translated: the template is not in the lock file, or another
+error finding; 2 usage errors: unreadable request or lock file, not JSON, not an SES send call.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from templating.diagnostics import format_finding, sort_findings
+from templating.mailtrap.lock import write_atomically
+from templating.send.index import LockReadError, TemplateIndex
+from templating.send.translate import RequestError, Translation, inline_template_file, translate
+
+EXIT_OK, EXIT_NOT_TRANSLATED, EXIT_USAGE = 0, 1, 2
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def _read_request(request: str) -> tuple[Any, str, Path]:
+    try:
+        if request == "-":
+            text, path = sys.stdin.read(), Path("<stdin>")
+        else:
+            path = Path(request)
+            text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        _fail(f"{request}: cannot read the request ({error})")
+    try:
+        return json.loads(text), text, path
+    except ValueError as error:
+        _fail(f"{request}: not valid JSON ({error})")
+
+
+def save_inline(translation: Translation, folder: Path, fixture_stem: str) -> list[Path]:
+    """Write the inline TemplateContent as `<folder>/inline-<hash>.json` (v2 CreateEmailTemplate input) and each
+    message's data as a fixture under `<folder>/inline-<hash>.data/`, ready for `ses2mt convert`."""
+    assert translation.inline_content is not None
+    template = inline_template_file(translation.inline_content)
+    name = template["TemplateName"]
+    template_path = folder / f"{name}.json"
+    write_atomically(template_path, json.dumps(template, indent=2, ensure_ascii=False) + "\n")
+    written = [template_path]
+    many = len(translation.variable_sets) > 1
+    for number, variables in enumerate(translation.variable_sets, start=1):
+        fixture_path = folder / f"{name}.data" / (f"{fixture_stem}-{number}.json" if many else f"{fixture_stem}.json")
+        write_atomically(fixture_path, json.dumps(variables, indent=2, ensure_ascii=False) + "\n")
+        written.append(fixture_path)
+    return written
+
+
+@click.command("translate-send")
+@click.argument("request", metavar="REQUEST.json")
+@click.option(
+    "--lock",
+    "lock_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="OUT/mailtrap.lock.json written by `ses2mt sync` (or its folder). Without it: $MAILTRAP_LOCK_FILE, else "
+    "MAILTRAP_TEMPLATE_<NAME> variables as `ses2mt mapping --format env` prints them.",
+)
+@click.option(
+    "--save-inline",
+    "save_inline_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Inline TemplateContent: write it to this folder as an SES template (inline-<hash>.json, with the call's "
+    "data as fixtures) to convert and sync; later calls with the same content then resolve to it.",
+)
+@click.option("--compact", is_flag=True, help="Print the JSON on one line.")
+def translate_send(request: str, lock_path: Path | None, save_inline_dir: Path | None, compact: bool) -> None:
+    """Translate an SES send call (REQUEST.json, or - for stdin) into the Mailtrap send body.
+
+    Takes the parameters of SES v1 SendTemplatedEmail / SendBulkTemplatedEmail or v2 SendEmail / SendBulkEmail as
+    boto3 and `aws ses(v2) ... --cli-input-json` take them. Prints the /api/send body, or for bulk calls a JSON list
+    of /api/batch bodies; findings go to stderr. Exit 1 when the template is not in the lock file."""
+    data, text, path = _read_request(request)
+    try:
+        index = TemplateIndex.discover(lock_path)
+    except LockReadError as error:
+        _fail(str(error))
+    try:
+        translation = translate(data, index, source_text=text, path=path)
+    except RequestError as error:
+        _fail(f"{path}: {error}")
+    for item in sort_findings(translation.findings):
+        click.echo(format_finding(item), err=True)
+    if save_inline_dir is not None and translation.inline_content is not None and translation.template_missing:
+        written = save_inline(translation, save_inline_dir, path.stem if request != "-" else "request")
+        click.echo(
+            f"wrote {written[0]} and {len(written) - 1} fixture(s): run `ses2mt convert {save_inline_dir} -o OUT` "
+            "and `ses2mt sync OUT`, then translate this call again",
+            err=True,
+        )
+    if not translation.ok:
+        sys.exit(EXIT_NOT_TRANSLATED)
+    output = translation.output()
+    click.echo(json.dumps(output, ensure_ascii=False, indent=None if compact else 2))
