@@ -11,7 +11,6 @@ The shapes follow handlebars.js 4.x (compiler/ast.js), with Python names.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +107,8 @@ class SubExpression:
     span: Span = NO_SPAN
 
 
-Literal = Union[StringLiteral, NumberLiteral, BooleanLiteral, NullLiteral, UndefinedLiteral]
-Expression = Union[PathExpression, SubExpression, Literal]
+Literal = StringLiteral | NumberLiteral | BooleanLiteral | NullLiteral | UndefinedLiteral
+Expression = PathExpression | SubExpression | Literal
 
 
 # ---------------------------------------------------------------- statements
@@ -252,14 +251,14 @@ class RawBlock:
     span: Span = NO_SPAN
 
 
-Statement = Union[
-    ContentStatement,
-    CommentStatement,
-    MustacheStatement,
-    DecoratorStatement,
-    PartialStatement,
-    BlockStatement,
-    PartialBlockStatement,
-    RawBlock,
-]
-Node = Union[Statement, Expression, Program, Hash, HashPair]
+Statement = (
+    ContentStatement
+    | CommentStatement
+    | MustacheStatement
+    | DecoratorStatement
+    | PartialStatement
+    | BlockStatement
+    | PartialBlockStatement
+    | RawBlock
+)
+Node = Statement | Expression | Program | Hash | HashPair
