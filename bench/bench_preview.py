@@ -215,7 +215,7 @@ def main() -> int:
         reload_ms = server_side[label] or [0.0]
         print(
             f"  {label:9} ({sizes[label] / 1024:.1f} KB): median {median:.0f} ms, p95 {p95:.0f} ms, "
-            f"max {max(values):.0f} ms (target <= {target} ms: {verdict}); server reload median "
+            f"max {max(values):.0f} ms (target <= {target} ms: {verdict}); {len(reload_ms)} reloads, median "
             f"{statistics.median(reload_ms):.0f} ms, of which pybars3 compiling the html ~{floors[label]:.0f} ms"
         )
     probe = [latency * 1000 for latency in prober.latencies]
