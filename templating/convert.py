@@ -121,7 +121,7 @@ def dedupe(findings: list[Finding]) -> list[Finding]:
     seen: set[tuple[Any, ...]] = set()
     unique: list[Finding] = []
     for f in findings:
-        key = (f.code, f.message, str(f.path), f.line, f.column, f.part, f.fixture)
+        key = (f.code, str(f.path), f.line, f.column, f.part, f.fixture)  # the checker's message comes first
         if key not in seen:
             seen.add(key)
             unique.append(f)
