@@ -6,7 +6,10 @@ import asyncio
 import json
 import os
 import shutil
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 import warnings
@@ -428,3 +431,40 @@ def test_a_difference_is_shown_with_its_first_position(src: Path) -> None:
     assert '<mark class="first-diff">p</mark>' in page and '<mark class="first-diff">m</mark>' in page
     assert 'id="not-converted-notice"' in page
     assert client.get("/api/templates/differ").json()["status"] == "failed"
+
+
+def test_the_command_serves_and_stops_cleanly_on_ctrl_c(src: Path) -> None:
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    repo = Path(__file__).resolve().parents[1]
+    command = [sys.executable, "-m", "templating", "preview", str(src), "--port", str(port)]
+    process = subprocess.Popen(command, cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(url + "/api/templates").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline and process.poll() is None, (
+                process.stderr.read() if process.stderr else ""
+            )
+            time.sleep(0.1)
+        assert httpx.get(url + "/t/greeting").status_code == 200
+        with httpx.stream("GET", url + "/api/events", timeout=5) as events:
+            first = next(events.iter_lines())
+            assert first.startswith("retry:")
+            process.send_signal(signal.SIGINT)
+            stdout, stderr = process.communicate(timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert f"Serving at {url}/" in stdout
+    assert "5 templates" in stdout
+    assert "Traceback" not in stderr
