@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from templating.catalogue import finding
+from templating.catalogue import SYNTAX_ERROR, finding
 from templating.diagnostics import place_findings
 from templating.loaders import load
 from templating.model import Finding, LoadResult, PartName, Severity, Template
@@ -94,7 +94,7 @@ def convert_one(
         outcome.findings += check_findings(t)
         conversion = convert_template(t, escape)
         outcome.rewrites = conversion.rewrites
-        outcome.findings += conversion.findings
+        outcome.findings += [f for f in conversion.findings if f.code != SYNTAX_ERROR.code]  # the checker has them
         if conversion.ok and len(conversion.parts) == len(t.parts):
             outcome.parts = conversion.parts
             verification = verify_conversion(conversion)
@@ -121,7 +121,7 @@ def dedupe(findings: list[Finding]) -> list[Finding]:
     seen: set[tuple[Any, ...]] = set()
     unique: list[Finding] = []
     for f in findings:
-        key = (f.code, str(f.path), f.line, f.column, f.part, f.fixture)  # the checker's message comes first
+        key = (f.code, f.message, str(f.path), f.line, f.column, f.part, f.fixture)
         if key not in seen:
             seen.add(key)
             unique.append(f)
