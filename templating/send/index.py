@@ -58,6 +58,8 @@ class TemplateIndex:
 
         if path.is_dir():
             path = path / LOCK_FILE_NAME
+        if not path.exists():
+            raise LockReadError(f"{path}: no lock file; `ses2mt sync OUT` writes it")
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             entries = {str(name): LockEntry.from_json(entry) for name, entry in data.get("templates", {}).items()}
