@@ -112,8 +112,11 @@
     try {
       const doc = frame.contentDocument;
       if (!doc || !doc.documentElement) return;
-      const height = Math.max(doc.documentElement.scrollHeight, doc.body ? doc.body.scrollHeight : 0);
-      frame.style.height = `${Math.max(height, 120)}px`;
+      // the document's own height lets the frame shrink (after a switch to desktop width); its scroll height
+      // lets it grow when the content overflows a document styled with height: 100%
+      const box = Math.ceil(doc.documentElement.getBoundingClientRect().height);
+      const overflow = doc.documentElement.scrollHeight > frame.clientHeight ? doc.documentElement.scrollHeight : 0;
+      frame.style.height = `${Math.max(box, overflow, 120)}px`;
     } catch (error) {
       // a frame without allow-same-origin cannot be measured: keep the CSS height
     }
@@ -235,6 +238,8 @@
     });
     source.addEventListener("change", (event) => {
       const change = JSON.parse(event.data);
+      const live = document.getElementById("live");
+      if (live) live.title = `Live reload: generation ${change.generation}, last reload took ${change.reload_ms} ms`;
       handlers.onChange(change);
       if (change.generation > state.generation) state.generation = change.generation;
     });
