@@ -201,3 +201,23 @@ def test_index_picks_up_added_and_deleted_templates(page: Any, server: RunningSe
     page.locator("tbody tr[data-id=broken]").wait_for(state="detached", timeout=LIVE_UPDATE_SECONDS * 1000)
     assert page.evaluate("window.previewMarker") == "index"
     assert json.loads(page.evaluate("JSON.stringify(window.ses2mtPreview.updates)")) >= 1
+
+
+def test_update_keeps_tab_fixture_and_scroll(page: Any, server: RunningServer) -> None:
+    page.set_viewport_size({"width": 1400, "height": 420})
+    page.goto(server.url + "/t/greeting?fixture=bob&tab=text")
+    wait_live(page)
+    page.evaluate("window.scrollTo(0, 200)")
+    scrolled = page.evaluate("window.scrollY")
+    assert scrolled > 0
+    value = json.loads((server.src / "greeting.json").read_text(encoding="utf-8"))
+    value["Template"]["TextPart"] = "Good night {{name}}.\n"
+    (server.src / "greeting.json").write_text(json.dumps(value), encoding="utf-8")
+    page.wait_for_function(
+        "document.querySelector('[data-tab-panel=text] [data-side=ses] pre').innerText === 'Good night Bob.\\n'",
+        timeout=LIVE_UPDATE_SECONDS * 1000,
+    )
+    assert page.locator("[data-tab-panel=text]").is_visible()
+    assert page.locator("[data-tab-panel=html]").is_hidden()
+    assert page.input_value("#fixture") == "bob"
+    assert page.evaluate("window.scrollY") == scrolled
