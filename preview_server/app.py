@@ -19,6 +19,7 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
@@ -97,7 +98,6 @@ def make_environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["url_id"] = lambda value: quote(str(value), safe="")
-    env.filters["q"] = lambda value: quote(str(value), safe="")
     return env
 
 
@@ -207,9 +207,11 @@ def create_app(
     poll: bool = False,
     workers: int = MAX_WORKERS,
     workspace: Workspace | None = None,
+    allowed_hosts: list[str] | None = None,
 ) -> Starlette:
     """The preview app for SRC. Loads and converts everything now (in `workers` processes; 0: in this process);
-    watching starts with the app's lifespan."""
+    watching starts with the app's lifespan. `allowed_hosts` limits the Host header the app answers (so that a web
+    page cannot reach a server bound to 127.0.0.1 through a DNS-rebinding name)."""
     owns_workspace = workspace is None
     if workspace is None:
         workspace = Workspace(src, Preparer(workers))
@@ -341,6 +343,8 @@ def create_app(
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(SecurityHeaders)
+    if allowed_hosts:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
     app.state.preview = state
     return app
 

@@ -468,3 +468,10 @@ def test_the_command_serves_and_stops_cleanly_on_ctrl_c(src: Path) -> None:
     assert f"Serving at {url}/" in stdout
     assert "5 templates" in stdout
     assert "Traceback" not in stderr
+
+
+def test_allowed_hosts_reject_other_host_names(src: Path) -> None:
+    app = create_app(src, watch=False, workers=0, allowed_hosts=["127.0.0.1", "localhost"])
+    assert TestClient(app, base_url="http://127.0.0.1:8025").get("/api/templates").status_code == 200
+    assert TestClient(app, base_url="http://localhost:8025").get("/").status_code == 200
+    assert TestClient(app, base_url="http://attacker.example:8025").get("/api/templates").status_code == 400

@@ -19,6 +19,13 @@ def display_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+def allowed_hosts(host: str) -> list[str] | None:
+    """Host headers to answer: on a loopback address only the loopback names (a DNS-rebinding page gets 400)."""
+    if host in ("127.0.0.1", "localhost"):
+        return ["127.0.0.1", "localhost"]
+    return None
+
+
 def port_problem(host: str, port: int) -> str | None:
     """Why the server could not listen on host:port, or None when it can."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -50,7 +57,7 @@ def preview(src: Path, host: str, port: int, open_browser: bool, poll: bool) -> 
     if problem is not None:
         raise click.ClickException(problem)
     click.echo(f"Loading and converting the templates under {src} …")
-    app = create_app(src, watch=True, poll=poll)
+    app = create_app(src, watch=True, poll=poll, allowed_hosts=allowed_hosts(host))
     count = len(app.state.preview.workspace.entries())
     config = uvicorn.Config(
         app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=1, lifespan="on", access_log=False
