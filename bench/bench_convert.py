@@ -165,6 +165,36 @@ def bench_convert(count: int, jobs: int) -> None:
     )
 
 
+def convert_breakdown(count: int) -> None:
+    """Where one process spends convert's time: pybars3's compile (timed by wrapping it) against the rest."""
+    import templating.mailtrap_render as mailtrap_render
+    from templating.convert import convert_one
+
+    original = mailtrap_render.compile_pybars
+    spent = [0.0]
+
+    def timed_compile(source: str) -> Any:
+        started = time.process_time()
+        try:
+            return original(source)
+        finally:
+            spent[0] += time.process_time() - started
+
+    mailtrap_render.compile_pybars = timed_compile  # type: ignore[assignment]
+    try:
+        started = time.process_time()
+        for t in iter_templates(count, seed=21):
+            convert_one(t)
+        total = time.process_time() - started
+    finally:
+        mailtrap_render.compile_pybars = original
+    print(
+        f"convert, one process, {count} templates: {total / count * 1000:.0f} ms CPU per template, of which pybars3 "
+        f"compile {spent[0] / count * 1000:.0f} ms ({spent[0] / total:.0%}); the rest (check, rewrite, SES "
+        f"renders, pybars3 renders) {(total - spent[0]) / count * 1000:.0f} ms"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=100, help="templates to convert (default 100, 0: skip)")
@@ -176,6 +206,7 @@ def main() -> None:
     bench_cache(args.runs)
     if args.count:
         bench_convert(args.count, args.jobs)
+        convert_breakdown(min(args.count, 10))
 
 
 if __name__ == "__main__":
