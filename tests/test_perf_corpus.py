@@ -92,3 +92,44 @@ def test_check_many_streams_a_lazy_iterable_on_two_jobs_with_the_same_findings()
     sequential = check_many(list(iter_templates(count, (2_000, 4_000), (10, 30), seed=4)), jobs=1)
     assert [f.to_json() for f in parallel] == [f.to_json() for f in sequential]
     assert progressed == pulled[:count] and len(pulled) == count
+
+
+class _BreaksAfter:
+    """A stand-in for ProcessPoolExecutor that runs `good` submissions in-process, then reports a broken pool."""
+
+    def __init__(self, good: int) -> None:
+        self.good = good
+
+    def __call__(self, max_workers: int) -> _BreaksAfter:
+        return self
+
+    def __enter__(self) -> _BreaksAfter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def submit(self, function, *args):
+        from concurrent.futures import Future
+        from concurrent.futures.process import BrokenProcessPool
+
+        if self.good == 0:
+            raise BrokenProcessPool("a worker died")
+        self.good -= 1
+        future: Future = Future()
+        future.set_result(function(*args))
+        return future
+
+
+@pytest.mark.parametrize("good", [0, 1, 7])
+def test_check_many_finishes_in_process_when_the_pool_breaks(monkeypatch: pytest.MonkeyPatch, good: int) -> None:
+    import templating.rules as rules
+
+    templates = list(iter_templates(40, (2_000, 4_000), (10, 30), seed=6))
+    expected = [f.to_json() for f in check_many(templates, jobs=1)]
+    monkeypatch.setattr(rules, "ProcessPoolExecutor", _BreaksAfter(good))
+    monkeypatch.setattr(rules, "STREAM_CHUNK", 4)
+    progressed: list[str] = []
+    findings = check_many(iter(templates), jobs=2, progress=lambda t: progressed.append(t.name))
+    assert [f.to_json() for f in findings] == expected
+    assert progressed == [t.name for t in templates]

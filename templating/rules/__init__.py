@@ -106,16 +106,19 @@ def check_many(templates: Iterable[Template], jobs: int = 1, progress: Progress 
     chunks = _chunked(chain(head, pending), chunk_size)
     findings: list[Finding] = []
     in_flight: deque[tuple[list[Template], Future[list[list[Row]]]]] = deque()
+    unsent: list[list[Template]] = []
     try:
         with _fewer_collections(), ProcessPoolExecutor(max_workers=jobs) as pool:
             for chunk in chunks:
+                unsent = [chunk]
                 in_flight.append((chunk, pool.submit(_check_chunk_rows, chunk)))
+                unsent = []
                 if len(in_flight) >= jobs * CHUNKS_IN_FLIGHT_PER_JOB:
                     findings += _collect_oldest(in_flight, progress)
             while in_flight:
                 findings += _collect_oldest(in_flight, progress)
     except (BrokenProcessPool, OSError):  # no worker processes here (sandbox, killed worker): finish in-process
-        for chunk in chain((chunk for chunk, _future in in_flight), chunks):
+        for chunk in chain((chunk for chunk, _future in in_flight), unsent, chunks):
             findings += _check_chunk(chunk, progress)
     return findings
 
