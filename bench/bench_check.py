@@ -9,9 +9,12 @@
   one at a time, by this process while the workers check them (generation time is inside the measured time); with
   `--on-disk` they are first written to a temporary folder in the loader's folder form and the measured time is
   `templating.loaders.load` + `templating.rules.check`.
-- memory: peak resident memory of the whole process tree (this process + worker processes), sampled every 20 ms
-  from /proc, and the bound ru_maxrss(self) + jobs x ru_maxrss(largest child).
-- pybars3: compile time of the same kind of templates (the independent engine that stands for Mailtrap).
+- CPU: user + system time of this process and its workers; CPU / jobs is the wall time on otherwise idle cores (the
+  wall time printed depends on what else runs on the machine).
+- memory: peak of the whole process tree (this process + worker processes) from /proc: PSS (shared pages split
+  between the processes sharing them) and RSS, and the bound ru_maxrss(self) + jobs x ru_maxrss(largest child).
+- pybars3: compile time of the converted html parts of such templates (pybars3 has no inline partials); pybars3 is
+  the independent engine that stands for Mailtrap.
 
 Targets on the 2-core machine: parse >= 10 MB/s; 20,000 templates checked in <= 60 s with 2 jobs; memory <= 500 MB.
 """
