@@ -194,9 +194,13 @@ def test_index_picks_up_added_and_deleted_templates(page: Any, server: RunningSe
     page.goto(server.url + "/")
     wait_live(page)
     page.evaluate("window.previewMarker = 'index'")
+    page.fill("#filter", "fresh")
+    assert page.locator("tbody tr:visible").count() == 0
     template = {"Template": {"TemplateName": "fresh", "SubjectPart": "New {{x}}"}}
     write_files(server.src, {"fresh.json": template, "fresh.data.json": {"x": 1}})
     page.locator("tbody tr[data-id=fresh]").wait_for(timeout=LIVE_UPDATE_SECONDS * 1000)
+    assert page.locator("tbody tr:visible").count() == 1  # the filter still applies to the new rows
+    assert page.input_value("#filter") == "fresh"
     (server.src / "broken.json").unlink()
     page.locator("tbody tr[data-id=broken]").wait_for(state="detached", timeout=LIVE_UPDATE_SECONDS * 1000)
     assert page.evaluate("window.previewMarker") == "index"
