@@ -475,3 +475,19 @@ def test_allowed_hosts_reject_other_host_names(src: Path) -> None:
     assert TestClient(app, base_url="http://127.0.0.1:8025").get("/api/templates").status_code == 200
     assert TestClient(app, base_url="http://localhost:8025").get("/").status_code == 200
     assert TestClient(app, base_url="http://attacker.example:8025").get("/api/templates").status_code == 400
+
+
+def test_a_file_saved_half_written_shows_the_load_error_then_recovers(src: Path) -> None:
+    app = create_app(src, watch=False, workers=0)
+    workspace: Workspace = app.state.preview.workspace
+    client = TestClient(app)
+    good = (src / "greeting.json").read_text(encoding="utf-8")
+    (src / "greeting.json").write_text(good[: len(good) // 2], encoding="utf-8")
+    change = workspace.refresh([src / "greeting.json"])
+    assert change.changed == ["greeting"]
+    page = client.get("/t/greeting").text
+    assert "This file did not load" in page and "L103" in page
+    assert client.get("/api/templates/greeting").json()["status"] == "failed"
+    (src / "greeting.json").write_text(good, encoding="utf-8")
+    workspace.refresh([src / "greeting.json"])
+    assert client.get("/api/templates/greeting/renders", params={"fixture": "ann"}).json()["verdict"] == "identical"
