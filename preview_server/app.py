@@ -179,7 +179,9 @@ def index_context(workspace: Workspace) -> dict[str, Any]:
     }
 
 
-def template_context(workspace: Workspace, entry: TemplateEntry, fixture: str | None) -> dict[str, Any]:
+def template_context(
+    workspace: Workspace, entry: TemplateEntry, fixture: str | None, with_sources: bool = True
+) -> dict[str, Any]:
     renders = build_render_set(entry, fixture)
     return {
         "src": str(workspace.src),
@@ -187,7 +189,7 @@ def template_context(workspace: Workspace, entry: TemplateEntry, fixture: str | 
         "entry": entry,
         "r": renders,
         "findings": sorted_findings(entry.outcome.findings),
-        "sources": annotate_sources(entry),
+        "sources": annotate_sources(entry) if with_sources else [],
         "widths": WIDTHS,
         "Severity": Severity,
     }
@@ -259,9 +261,13 @@ def create_app(
         entry = find(request)
         if entry is None:
             return JSONResponse({"exists": False, "generation": workspace.generation}, status_code=404)
-        context = await run_in_threadpool(template_context, workspace, entry, request.query_params.get("fixture"))
+        with_source = request.query_params.get("tab") == "source"
+        fixture = request.query_params.get("fixture")
+        context = await run_in_threadpool(template_context, workspace, entry, fixture, with_source)
         renders: RenderSet = context["r"]
         arguments = (entry, renders, context["findings"], context["sources"])
+        # the annotated sources are the biggest fragment: sent only to a page showing them (others fetch on switch)
+        wanted = [name for name in TEMPLATE_SLOTS if with_source or name != "source"]
         return JSONResponse(
             {
                 "exists": True,
@@ -269,7 +275,7 @@ def create_app(
                 "template_generation": entry.generation,
                 "fixture": renders.fixture,
                 "verdict": renders.verdict,
-                "slots": {name: str(getattr(slots, name)(*arguments)) for name in TEMPLATE_SLOTS},
+                "slots": {name: str(getattr(slots, name)(*arguments)) for name in wanted},
                 "frames": frame_documents(renders),
             }
         )

@@ -143,6 +143,8 @@ def test_saving_the_file_updates_the_page_without_navigation(page: Any, server: 
     assert page.evaluate("window.previewMarker") == "still here"
     assert page.input_value("#fixture") == "bob"
     assert "Good evening Bob" in frame_text(page, "ses")
+    page.click("button[data-tab=source]")  # refreshed when shown
+    page.locator("#src-html-converted", has_text="Good evening {{{name}}}").wait_for(timeout=2000)
 
 
 def test_broken_template_shows_error_overlay_then_recovers(page: Any, server: RunningServer) -> None:

@@ -146,8 +146,10 @@ def test_update_endpoint_returns_fragments_and_frames(client: TestClient) -> Non
     update = client.get("/t/greeting/update", params={"fixture": "ann"}).json()
     assert update["fixture"] == "ann"
     assert "Hello Ann" in update["frames"]["ses"]
-    assert set(update["slots"]) >= {"header", "fixture_options", "findings_list", "source", "text", "subject"}
-    assert '<mark class="rw"' in update["slots"]["source"]
+    assert set(update["slots"]) >= {"header", "fixture_options", "findings_list", "text", "subject"}
+    assert "source" not in update["slots"]  # the biggest fragment goes only to a page showing it
+    with_source = client.get("/t/greeting/update", params={"fixture": "ann", "tab": "source"}).json()
+    assert '<mark class="rw"' in with_source["slots"]["source"]
     fragment = client.get("/fragments/index").json()
     assert 'href="/t/greeting"' in fragment["slots"]["rows"]
 

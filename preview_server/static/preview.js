@@ -97,6 +97,13 @@
   let pending = null;
   let again = false;
 
+  let sourceStale = false; // the converted-source tab is refreshed when shown, not on every save
+
+  function currentTab() {
+    const active = document.querySelector("button[data-tab].active");
+    return active ? active.dataset.tab : "html";
+  }
+
   function currentFixture() {
     const select = document.getElementById("fixture");
     return select ? select.value : "";
@@ -148,7 +155,9 @@
     pending = (async () => {
       do {
         again = false;
-        const url = `/t/${encodeURIComponent(templateId)}/update?fixture=${encodeURIComponent(currentFixture())}`;
+        const tab = currentTab();
+        const url = `/t/${encodeURIComponent(templateId)}/update?fixture=${encodeURIComponent(currentFixture())}`
+          + `&tab=${encodeURIComponent(tab)}`;
         const response = await fetch(url, { cache: "no-store" });
         if (response.status === 404) {
           showBanner(["This template no longer exists under the watched folder (deleted or renamed). ",
@@ -159,6 +168,7 @@
         const data = await response.json();
         hideBanner();
         fillSlots(data.slots);
+        sourceStale = !("source" in data.slots);
         setFrame(document.getElementById("frame-ses"), data.frames.ses);
         setFrame(document.getElementById("frame-mailtrap"), data.frames.mailtrap);
         body.dataset.templateGeneration = data.template_generation;
@@ -183,6 +193,7 @@
     }
     if (tab === "html") document.querySelectorAll("iframe.email").forEach(fitFrame);
     remember("tab", tab);
+    if (tab === "source" && sourceStale) updateTemplate();
   }
 
   function selectWidth(width) {
