@@ -333,7 +333,7 @@ def create_app(
                 await run_in_threadpool(state.watcher.stop)
                 state.watcher = None
             if owns_workspace:
-                workspace.preparer.shutdown()
+                await run_in_threadpool(workspace.preparer.shutdown)
 
     routes = [
         Route("/", index),

@@ -189,10 +189,11 @@ class Preparer:
             pool.submit(_warm_up)
 
     def shutdown(self) -> None:
+        """Stop the worker processes (pending jobs are cancelled; a running one is waited for)."""
         with self._lock:
             pools, self._pools = self._pools, []
         for pool in pools:
-            pool.shutdown(wait=False, cancel_futures=True)
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def _ensure_pools(self) -> list[ProcessPoolExecutor]:
         with self._lock:

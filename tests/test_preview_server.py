@@ -470,6 +470,7 @@ def test_the_command_serves_and_stops_cleanly_on_ctrl_c(src: Path) -> None:
     assert f"Serving at {url}/" in stdout
     assert "5 templates" in stdout
     assert "Traceback" not in stderr
+    assert "leaked" not in stderr
 
 
 def test_allowed_hosts_reject_other_host_names(src: Path) -> None:
