@@ -379,8 +379,8 @@ def _template_bodies(
             )
         message: dict[str, Any] = {**common, **_recipients(destination, reporter)}
         message["template_uuid"] = uuid
-        message["template_variables"] = variables
         translation.variable_sets.append(variables)
+        message["template_variables"] = index.inject(name, variables) if name else variables
         merged_headers = {
             **headers,
             **_headers(destination.headers, reporter, (*destination.key[:-1], "ReplacementHeaders")),
