@@ -1,4 +1,5 @@
-"""`ses2mt translate-send REQUEST.json [--lock OUT/mailtrap.lock.json]`: an SES send call -> the Mailtrap body.
+"""`ses2mt translate-send REQUEST.json [--lock OUT/mailtrap.lock.json]`: an SES send call -> the Mailtrap body;
+`ses2mt consolidate OUT -o MERGED`: merge template variants to fit Mailtrap's 200 (templating.variants).
 
 stdout: the `/api/send` body as JSON, or for a bulk call a JSON list of `/api/batch` bodies (at most 500 requests
 each). stderr: findings, one a line (`path:line:col: CODE severity message [template]`).
@@ -18,7 +19,13 @@ import click
 from templating.diagnostics import format_finding, sort_findings
 from templating.mailtrap.lock import write_atomically
 from templating.send.index import LockReadError, TemplateIndex
-from templating.send.translate import RequestError, Translation, inline_template_file, translate
+from templating.send.translate import (
+    MAILTRAP_TEMPLATE_CAP,
+    RequestError,
+    Translation,
+    inline_template_file,
+    translate,
+)
 
 EXIT_OK, EXIT_NOT_TRANSLATED, EXIT_USAGE = 0, 1, 2
 
@@ -107,3 +114,55 @@ def translate_send(request: str, lock_path: Path | None, save_inline_dir: Path |
         sys.exit(EXIT_NOT_TRANSLATED)
     output = translation.output()
     click.echo(json.dumps(output, ensure_ascii=False, indent=None if compact else 2))
+
+
+@click.command("consolidate")
+@click.argument("out", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    "merged_out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder to write the consolidated templates to (OUT-shaped: sync it with `ses2mt sync`).",
+)
+@click.option(
+    "--src",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="The SES templates OUT was converted from: the proof then compares with SES's render of each original "
+    "(without it, with Mailtrap's render of each converted template, which `convert` proved equal to SES's).",
+)
+def consolidate(out: Path, merged_out: Path, src: Path | None) -> None:
+    """Merge families of converted templates that differ only in literal text (locales, brands) into one Mailtrap
+    template each, to fit under Mailtrap's 200 templates.
+
+    Writes MERGED (-o): every template folder, a family member's holding its family's merged template (so `ses2mt
+    sync MERGED` uploads each family once and maps every SES name to it), and MERGED/mailtrap.variants.json with the
+    `__text` values each SES name needs; `translate-send --lock MERGED/mailtrap.lock.json` and the runtime adapter
+    inject them. Every family is proven fixture by fixture; one that is not exact is not merged."""
+    from templating.variants import VARIANTS_FILE, consolidate_out
+
+    if merged_out.resolve() == out.resolve():
+        _fail("-o must be another folder than OUT (OUT keeps the unmerged templates)")
+    originals = None
+    if src is not None:
+        from templating.loaders import load
+
+        originals = {t.name: t for t in load(src).templates}
+    consolidation, problems = consolidate_out(out, merged_out, originals)
+    for problem in problems:
+        click.echo(f"warning: {problem}", err=True)
+    for family in consolidation.families:
+        click.echo(
+            f"merged  {family.name}: {', '.join(family.members)} "
+            f"({len(next(iter(family.values.values())))} text variables, {family.fixtures_proven} fixtures proven)"
+        )
+    for rejection in consolidation.rejected:
+        click.echo(f"kept    {', '.join(rejection.members)}: not merged ({rejection.reason})")
+    fits = "fits" if consolidation.slots_after <= MAILTRAP_TEMPLATE_CAP else "does NOT fit"
+    click.echo(
+        f"Mailtrap templates: {consolidation.slots_before} before, {consolidation.slots_after} after "
+        f"({consolidation.slots_before - consolidation.slots_after} saved); {fits} in {MAILTRAP_TEMPLATE_CAP}. "
+        f"Wrote {merged_out} and {merged_out / VARIANTS_FILE}; next: `ses2mt sync {merged_out}`."
+    )
