@@ -1,0 +1,158 @@
+"""Variant consolidation: families of templates differing only in literal text become one Mailtrap template with
+`{{{__text.KEY}}}` variables, merged only when exact (static whitespace check and render proof)."""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+import pytest
+
+from templating.render import render_part
+from templating.variants import (
+    TEXT_ROOT,
+    Family,
+    Member,
+    Rejection,
+    consolidate,
+    effective,
+    family_name,
+    find_families,
+    merge_family,
+    prove_family,
+    split_part,
+)
+
+
+def member(name: str, html: str, subject: str = "Hi {{{name}}}", text: str = "", **fixtures: Any) -> Member:
+    payload = {"name": name, "subject": subject, "category": "c", "body_html": html, "body_text": text}
+    return Member(name, payload, fixtures or {"f": {"name": "Ann", "items": [{"n": 1}, {"n": 2}], "flag": True}})
+
+
+def merged(*members: Member) -> Family:
+    result = merge_family(list(members))
+    assert isinstance(result, Family), result
+    return result
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["", "plain", "{{x}}", "a{{x}}b{{#if y}}c{{else}}d{{/if}}e", "{{#if a}}\n  x\n{{/if}}\n", "{{! c }}{{{x}}}"],
+)
+def test_split_part_interleaves_back_to_the_source(source: str) -> None:
+    split = split_part(source)
+    assert len(split.runs) == len(split.tags) + 1 == len(split.mergeable)
+    rebuilt = split.runs[0] + "".join(tag + run for tag, run in zip(split.tags, split.runs[1:], strict=True))
+    assert rebuilt == source
+
+
+def test_locale_family_merges_into_one_template_with_text_variables() -> None:
+    en = member(
+        "welcome-en", "<h1>Welcome, {{{name}}}</h1>\n{{#if flag}}\n<p>Enjoy</p>\n{{/if}}\n", "Welcome {{{name}}}"
+    )
+    de = member(
+        "welcome-de",
+        "<h1>Willkommen, {{{name}}}</h1>\n{{#if flag}}\n<p>Viel Spaß</p>\n{{/if}}\n",
+        "Willkommen {{{name}}}",
+    )
+    family = merged(en, de)
+    assert family.name == "welcome (2 variants)"
+    assert family.payload["body_html"].count("{{{__text.") == 2
+    assert family.values["welcome-de"] == {"s0": "Willkommen", "h0": "Willkommen,", "h2_1": "Viel Spaß"}
+    assert prove_family(family, [en, de]) == [] and family.fixtures_proven == 2
+    for m in (en, de):
+        data = {**m.fixtures["f"], TEXT_ROOT: family.values[m.ses_name]}
+        assert render_part(family.payload["body_html"], data, "mailtrap") == render_part(
+            m.payload["body_html"], m.fixtures["f"], "ses"
+        )
+
+
+def test_different_structure_is_not_a_family() -> None:
+    a = member("a", "<p>{{{name}}}</p>")
+    b = member("b", "<p>{{{other}}}</p>")
+    c = member("c", "<b>{{{name}}}</b>")
+    assert [[m.ses_name for m in f] for f in find_families([a, b, c])] == [["a", "c"]]
+
+
+def test_a_difference_inside_each_is_not_merged_but_inside_its_else_is() -> None:
+    inside = merge_family(
+        [member("a", "{{#each items}}x{{n}}{{/each}}"), member("b", "{{#each items}}y{{n}}{{/each}}")]
+    )
+    assert isinstance(inside, Rejection) and "context" in inside.reason
+    in_else = merged(
+        member("a", "{{#each items}}{{n}}{{else}}none{{/each}}"),
+        member("b", "{{#each items}}{{n}}{{else}}keine{{/each}}"),
+    )
+    assert in_else.values == {"a": {"h1": "none"}, "b": {"h1": "keine"}}
+
+
+def test_a_merge_that_would_change_standalone_whitespace_is_rejected() -> None:
+    result = merge_family([member("a", "{{#if flag}}\nX\n{{/if}}"), member("b", "{{#if flag}}  Y\n{{/if}}")])
+    assert isinstance(result, Rejection) and "whitespace" in result.reason
+
+
+def test_members_using_text_root_themselves_are_not_merged() -> None:
+    result = merge_family([member("a", "A {{{__text.x}}}"), member("b", "B {{{__text.x}}}")])
+    assert isinstance(result, Rejection) and TEXT_ROOT in result.reason
+
+
+def test_exact_duplicates_and_singletons_stay_as_they_are() -> None:
+    a, a2, b = member("a", "<p>same</p>"), member("a2", "<p>same</p>"), member("b", "<p>{{{name}}} alone</p>")
+    consolidation = consolidate([a, a2, b])
+    assert consolidation.families == [] and consolidation.slots_before == consolidation.slots_after == 2
+
+
+def test_family_names_are_unique_for_sync() -> None:
+    names = ["x-1", "x-2", "x-3", "x-4"]
+    members = [member(n, f"<p>{n} {{{{{{name}}}}}}</p>", subject="S") for n in names[:2]]
+    members += [member(n, f"<p>{n} {{{{{{other}}}}}}</p>", subject="S") for n in names[2:]]
+    consolidation = consolidate(members)
+    assert sorted(f.name for f in consolidation.families) == ["x (2 variants)", "x (2 variants) #2"]
+    assert consolidation.slots_before == 4 and consolidation.slots_after == 2
+
+
+def test_family_name() -> None:
+    assert family_name(["welcome-de", "welcome-en"]) == "welcome (2 variants)"
+    assert family_name(["alpha", "beta"]) == "alpha (2 variants)"
+
+
+def test_a_render_mismatch_rejects_the_family() -> None:
+    a, b = member("a", "<p>A {{{name}}}</p>"), member("b", "<p>B {{{name}}}</p>")
+    family = merged(a, b)
+    family.values["b"] = {"h0": "wrong"}
+    assert prove_family(family, [a, b]) != []
+
+
+# -- property: random families built from one skeleton -------------------------------------------------------
+
+SKELETONS = [
+    "{a}\n{{{{#if flag}}}}\n{b}\n{{{{else}}}}\n{c}\n{{{{/if}}}}\n{d}",
+    "{a}{{{{{{name}}}}}}{b}\n{{{{#each items}}}}<li>{{{{n}}}}</li>{{{{else}}}}{c}{{{{/each}}}}\n{d}",
+    "  {a}  \n{{{{#unless flag}}}}{b}{{{{/unless}}}}\n\n{c} {{{{! note }}}}\n{d}",
+    "{{{{#with items}}}}{{{{length}}}}{{{{else}}}}\n{a}\n{{{{/with}}}}{b}{c}{d}",
+]
+WORDS = ["Hello", "Hallo", "Bonjour", "", " ", "\n", "<b>x</b>", "a\nb", "Ümlaut ß", "  Ciao\n", "end.\n  "]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_merged_family_renders_every_member_exactly_or_is_rejected(seed: int) -> None:
+    rng = random.Random(seed)
+    skeleton = rng.choice(SKELETONS)
+    members = []
+    for number in range(rng.randint(2, 4)):
+        texts = {key: rng.choice(WORDS) for key in "abcd"}
+        members.append(
+            member(f"t-{number}", skeleton.format(**texts), subject=rng.choice(["S", "Sujet", "S {{{name}}}"]))
+        )
+    fixtures = [{"name": "Ann", "items": [{"n": 1}], "flag": True}, {"name": "Bo", "items": [], "flag": False}]
+    members = [Member(m.ses_name, m.payload, {str(i): f for i, f in enumerate(fixtures)}) for m in members]
+    groups = find_families(members)
+    for group in groups:
+        result = merge_family(group)
+        if isinstance(result, Rejection):
+            continue
+        for m in group:
+            for key in ("subject", "body_html"):
+                assert effective(result.payload[key], result.values[m.ses_name]) == effective(m.payload[key])
+        assert prove_family(result, group) == [], json.dumps(result.payload)
