@@ -52,7 +52,7 @@ def fake_rules(*extra: tuple[str, str, int, int], fail: str | None = None) -> Si
 def test_codes(monkeypatch):
     """Error codes in families no real rule uses, so these tests do not depend on the real catalogue's severities."""
     for code in ("Z101", "Z102", "Z201", "Y101"):
-        monkeypatch.setitem(catalogue.RULES, code, catalogue.Rule(code, catalogue.E, "test code"))
+        monkeypatch.setitem(catalogue.RULES, code, catalogue.Rule(code, catalogue.ERROR, "test code"))
 
 
 @pytest.fixture
