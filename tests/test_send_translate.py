@@ -239,6 +239,34 @@ def test_template_data_must_be_a_json_object(data: str | None, fragment: str) ->
     assert codes(translation) == ["T102"] and fragment in translation.findings[0].message
 
 
+def test_v2_template_data_may_be_absent() -> None:
+    request = {
+        "FromEmailAddress": "a@example.com",
+        "Destination": {"ToAddresses": ["b@example.com"]},
+        "Content": {"Template": {"TemplateName": "welcome"}},
+    }
+    translation = translate(request, INDEX)
+    assert translation.ok and translation.output()["template_variables"] == {}
+
+
+def test_a_bulk_call_without_destinations_is_an_error() -> None:
+    request = {"Source": "a@example.com", "Template": "welcome", "DefaultTemplateData": "{}", "Destinations": []}
+    assert codes(translate(request, INDEX)) == ["T107"]
+
+
+def test_findings_point_at_the_nth_entry_of_a_list() -> None:
+    entries = [{"Destination": {"ToAddresses": [f"u{n}@example.com"]}} for n in range(3)]
+    entries[2]["ReplacementTemplateData"] = "[]"
+    request = {"Source": "a@example.com", "Template": "welcome", "DefaultTemplateData": "{}", "Destinations": entries}
+    text = json.dumps(request, indent=2)
+    translation = translate(request, INDEX, source_text=text)
+    [item] = translation.findings
+    assert item.code == "T102" and text.splitlines()[item.line - 1].strip().startswith('"ReplacementTemplateData"')
+    third = json.dumps({**V1_SEND, "Destination": {"ToAddresses": ["a@example.com", "b@example.com", "bad"]}}, indent=2)
+    [bad] = translate(json.loads(third), INDEX, source_text=third).findings
+    assert bad.code == "T107" and third.splitlines()[bad.line - 1].strip() == '"bad"'
+
+
 def test_bad_addresses_are_errors() -> None:
     request = {**V1_SEND, "Destination": {"ToAddresses": ["a@example.com, b@example.com", "nodomain"]}}
     translation = translate(request, INDEX)

@@ -157,6 +157,7 @@ class _Call:
     template_key: tuple[str, ...]
     data: Any
     data_key: tuple[str, ...]
+    data_required: bool
     tags: list[Any]
     tags_key: str
     destinations: list[_Destination]
@@ -194,7 +195,7 @@ def translate(
         raise RequestError("the request is not a JSON object")
     operation = detect_operation(request)
     reporter = _Reporter(path, source_text)
-    call = _normalise(operation, request, reporter)
+    call = _normalise(operation, request)
     translation = Translation(operation, None)
     _report_fields(request, call, reporter)
     if call.raw:
@@ -233,88 +234,72 @@ def inline_template_file(content: Mapping[str, Any]) -> dict[str, Any]:
 # -- normalising the four operations ---------------------------------------------------------------------------
 
 
-def _normalise(operation: str, request: Mapping[str, Any], reporter: _Reporter) -> _Call:
-    if operation == SEND_TEMPLATED_EMAIL:
-        template = {"TemplateName": request.get("Template"), "TemplateArn": request.get("TemplateArn")}
-        destination = _destination(request.get("Destination"), ("Destination",))
+def _normalise(operation: str, request: Mapping[str, Any]) -> _Call:
+    get = request.get
+    if operation in (SEND_TEMPLATED_EMAIL, SEND_BULK_TEMPLATED_EMAIL):
+        bulk = operation == SEND_BULK_TEMPLATED_EMAIL
+        destinations = [_destination(get("Destination"), ("Destination",))]
+        if bulk:
+            destinations = [
+                _v1_bulk_destination(entry, number) for number, entry in enumerate(_list(get("Destinations")))
+            ]
         return _Call(
-            operation,
-            request.get("Source"),
-            "Source",
-            _list(request.get("ReplyToAddresses")),
-            template,
-            (),
-            request.get("TemplateData"),
-            ("TemplateData",),
-            _list(request.get("Tags")),
-            "Tags",
-            [destination],
+            operation=operation,
+            sender=get("Source"),
+            sender_key="Source",
+            reply_to=_list(get("ReplyToAddresses")),
+            template={"TemplateName": get("Template"), "TemplateArn": get("TemplateArn")},
+            template_key=(),
+            data=get("DefaultTemplateData" if bulk else "TemplateData"),
+            data_key=("DefaultTemplateData" if bulk else "TemplateData",),
+            data_required=True,
+            tags=_list(get("DefaultTags" if bulk else "Tags")),
+            tags_key="DefaultTags" if bulk else "Tags",
+            destinations=destinations,
         )
-    if operation == SEND_BULK_TEMPLATED_EMAIL:
-        template = {"TemplateName": request.get("Template"), "TemplateArn": request.get("TemplateArn")}
-        destinations = []
-        for number, entry in enumerate(_list(request.get("Destinations"))):
-            entry = entry if isinstance(entry, Mapping) else {}
-            destination = _destination(entry.get("Destination"), ("Destinations", str(number), "Destination"))
-            destination.data = entry.get("ReplacementTemplateData")
-            destination.tags = _list(entry.get("ReplacementTags"))
-            destinations.append(destination)
-        return _Call(
-            operation,
-            request.get("Source"),
-            "Source",
-            _list(request.get("ReplyToAddresses")),
-            template,
-            (),
-            request.get("DefaultTemplateData"),
-            ("DefaultTemplateData",),
-            _list(request.get("DefaultTags")),
-            "DefaultTags",
-            destinations,
-        )
-    if operation == SEND_EMAIL:
-        content = _mapping(request.get("Content"))
-        template = _mapping(content.get("Template"))
-        call = _Call(
-            operation,
-            request.get("FromEmailAddress"),
-            "FromEmailAddress",
-            _list(request.get("ReplyToAddresses")),
-            template,
-            ("Content", "Template"),
-            template.get("TemplateData"),
-            ("Content", "Template", "TemplateData"),
-            _list(request.get("EmailTags")),
-            "EmailTags",
-            [_destination(request.get("Destination"), ("Destination",))],
-        )
-        call.simple = _mapping(content["Simple"]) if "Simple" in content else None
-        call.raw = "Raw" in content
-        return call
-    default_content = _mapping(request.get("DefaultContent"))
-    template = _mapping(default_content.get("Template"))
-    destinations = []
-    for number, entry in enumerate(_list(request.get("BulkEmailEntries"))):
-        entry = entry if isinstance(entry, Mapping) else {}
-        destination = _destination(entry.get("Destination"), ("BulkEmailEntries", str(number), "Destination"))
-        replacement = _mapping(_mapping(entry.get("ReplacementEmailContent")).get("ReplacementTemplate"))
-        destination.data = replacement.get("ReplacementTemplateData")
-        destination.tags = _list(entry.get("ReplacementTags"))
-        destination.headers = _list(entry.get("ReplacementHeaders"))
-        destinations.append(destination)
+    bulk = operation == SEND_BULK_EMAIL
+    content = _mapping(get("DefaultContent" if bulk else "Content"))
+    template = _mapping(content.get("Template"))
+    template_key = ("DefaultContent" if bulk else "Content", "Template")
+    destinations = [_destination(get("Destination"), ("Destination",))]
+    if bulk:
+        destinations = [
+            _v2_bulk_destination(entry, number) for number, entry in enumerate(_list(get("BulkEmailEntries")))
+        ]
     return _Call(
-        operation,
-        request.get("FromEmailAddress"),
-        "FromEmailAddress",
-        _list(request.get("ReplyToAddresses")),
-        template,
-        ("DefaultContent", "Template"),
-        template.get("TemplateData"),
-        ("DefaultContent", "Template", "TemplateData"),
-        _list(request.get("DefaultEmailTags")),
-        "DefaultEmailTags",
-        destinations,
+        operation=operation,
+        sender=get("FromEmailAddress"),
+        sender_key="FromEmailAddress",
+        reply_to=_list(get("ReplyToAddresses")),
+        template=template,
+        template_key=template_key,
+        data=template.get("TemplateData"),
+        data_key=(*template_key, "TemplateData"),
+        data_required=False,
+        tags=_list(get("DefaultEmailTags" if bulk else "EmailTags")),
+        tags_key="DefaultEmailTags" if bulk else "EmailTags",
+        destinations=destinations,
+        simple=_mapping(content["Simple"]) if not bulk and "Simple" in content else None,
+        raw=not bulk and "Raw" in content,
     )
+
+
+def _v1_bulk_destination(entry: Any, number: int) -> _Destination:
+    entry = _mapping(entry)
+    destination = _destination(entry.get("Destination"), ("Destinations", str(number), "Destination"))
+    destination.data = entry.get("ReplacementTemplateData")
+    destination.tags = _list(entry.get("ReplacementTags"))
+    return destination
+
+
+def _v2_bulk_destination(entry: Any, number: int) -> _Destination:
+    entry = _mapping(entry)
+    destination = _destination(entry.get("Destination"), ("BulkEmailEntries", str(number), "Destination"))
+    replacement = _mapping(_mapping(entry.get("ReplacementEmailContent")).get("ReplacementTemplate"))
+    destination.data = replacement.get("ReplacementTemplateData")
+    destination.tags = _list(entry.get("ReplacementTags"))
+    destination.headers = _list(entry.get("ReplacementHeaders"))
+    return destination
 
 
 def _destination(value: Any, key: tuple[str, ...]) -> _Destination:
@@ -363,7 +348,10 @@ def _template_bodies(
             *call.template_key,
             where,
         )
-    default_data = _template_data(call.data, reporter, call.data_key, required=True)
+    default_data = _template_data(call.data, reporter, call.data_key, required=call.data_required)
+    if not call.destinations:
+        where = "Destinations" if call.operation == SEND_BULK_TEMPLATED_EMAIL else "BulkEmailEntries"
+        reporter.add(BAD_ADDRESS, "no destinations: a bulk call needs at least one", where)
     common = _common_fields(call, reporter)
     tags = _tags(call.tags, reporter, (call.tags_key,))
     headers = _headers(call.template.get("Headers"), reporter, (*call.template_key, "Headers"))
@@ -511,7 +499,7 @@ def _common_fields(call: _Call, reporter: _Reporter) -> dict[str, Any]:
         sender = _address(call.sender, reporter, (call.sender_key,))
         if sender is not None:
             fields["from"] = sender
-    reply_to = [_address(a, reporter, ("ReplyToAddresses",)) for a in call.reply_to]
+    reply_to = [_address(a, reporter, ("ReplyToAddresses", str(n))) for n, a in enumerate(call.reply_to)]
     reply_to = [a for a in reply_to if a is not None]
     if reply_to:
         fields["reply_to"] = reply_to[0]
@@ -532,7 +520,7 @@ def _recipients(destination: _Destination, reporter: _Reporter) -> dict[str, Any
         ("cc", destination.cc, "CcAddresses"),
         ("bcc", destination.bcc, "BccAddresses"),
     ):
-        addresses = [_address(v, reporter, (*destination.key, key)) for v in values]
+        addresses = [_address(v, reporter, (*destination.key, key, str(n))) for n, v in enumerate(values)]
         addresses = [a for a in addresses if a is not None]
         if addresses:
             fields[kind] = addresses
@@ -545,7 +533,8 @@ def _address(value: Any, reporter: _Reporter, key: tuple[str, ...]) -> dict[str,
     try:
         return parse_address(value)
     except AddressError as error:
-        reporter.add(BAD_ADDRESS, f"{key[-1]}: {error}", *key, needle=value if isinstance(value, str) else None)
+        label = key[-2] if key[-1].isdigit() else key[-1]
+        reporter.add(BAD_ADDRESS, f"{label}: {error}", *key)
         return None
 
 
@@ -681,32 +670,62 @@ class _Reporter:
         self.text = text
         self.findings: list[Finding] = []
         self._once: set[str] = set()
+        self._positions: dict[tuple[str, ...], int] | None = None
 
-    def add(self, code_rule: Rule, message: str, *key: str, needle: str | None = None, once: bool = False) -> None:
+    def add(self, code_rule: Rule, message: str, *key: str, once: bool = False) -> None:
         if once:
             if code_rule.code in self._once:
                 return
             self._once.add(code_rule.code)
-        line, column = self._locate(key, needle)
+        line, column = self._locate(key)
         self.findings.append(finding(code_rule.code, message, self.path, line, column))
 
-    def _locate(self, key: Sequence[str], needle: str | None) -> tuple[int, int]:
-        """The position of the last key of the path (searched after the earlier ones), or of `needle`."""
-        if not self.text:
-            return 0, 0
-        offset, found = 0, -1
-        for part in key:
-            if part.isdigit():
-                continue
-            position = self.text.find(json.dumps(part), offset)
-            if position < 0:
-                break
-            found, offset = position, position + 1
-        if needle is not None:
-            position = self.text.find(json.dumps(needle, ensure_ascii=False)[1:-1], max(offset, 0))
-            found = position if position >= 0 else found
-        if found < 0:
-            return 0, 0
-        line = self.text.count("\n", 0, found) + 1
-        column = found - (self.text.rfind("\n", 0, found) + 1) + 1
-        return line, column
+    def _locate(self, key: Sequence[str]) -> tuple[int, int]:
+        """The position of the deepest part of the key path that the request file has."""
+        if self._positions is None:
+            self._positions = json_positions(self.text) if self.text else {}
+        for length in range(len(key), 0, -1):
+            offset = self._positions.get(tuple(key[:length]))
+            if offset is not None:
+                assert self.text is not None
+                line = self.text.count("\n", 0, offset) + 1
+                return line, offset - (self.text.rfind("\n", 0, offset) + 1) + 1
+        return 0, 0
+
+
+def json_positions(text: str) -> dict[tuple[str, ...], int]:
+    """Where each object key (and each list item) of a JSON text starts: path -> offset. {} for invalid JSON."""
+    decoder = json.JSONDecoder()
+    positions: dict[tuple[str, ...], int] = {}
+    whitespace = " \t\r\n"
+
+    def skip(i: int) -> int:
+        while i < len(text) and text[i] in whitespace:
+            i += 1
+        return i
+
+    def value(i: int, path: tuple[str, ...]) -> int:
+        i = skip(i)
+        if text[i] not in "{[":
+            return decoder.raw_decode(text, i)[1]
+        closer, number = ("}" if text[i] == "{" else "]"), 0
+        i = skip(i + 1)
+        while text[i] != closer:
+            if closer == "}":
+                name, after = decoder.raw_decode(text, i)
+                positions[(*path, str(name))] = i
+                i = value(skip(after) + 1, (*path, str(name)))
+            else:
+                positions[(*path, str(number))] = i
+                i = value(i, (*path, str(number)))
+                number += 1
+            i = skip(i)
+            if text[i] == ",":
+                i = skip(i + 1)
+        return i + 1
+
+    try:
+        value(0, ())
+    except (ValueError, IndexError):
+        return positions
+    return positions
