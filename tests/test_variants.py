@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import json
 import random
+from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from templating.cli import main
+from templating.mailtrap.local import load_local
 from templating.render import render_part
+from templating.send import TemplateIndex, translate
+from templating.testing import template_payload, write_out_folder
 from templating.variants import (
     TEXT_ROOT,
+    VARIANTS_FILE,
     Family,
     Member,
     Rejection,
@@ -156,3 +163,52 @@ def test_merged_family_renders_every_member_exactly_or_is_rejected(seed: int) ->
             for key in ("subject", "body_html"):
                 assert effective(result.payload[key], result.values[m.ses_name]) == effective(m.payload[key])
         assert prove_family(result, group) == [], json.dumps(result.payload)
+
+
+# -- the command and the translator ------------------------------------------------------------------------------
+
+
+def test_consolidate_command_writes_merged_folder_and_translate_send_injects_values(tmp_path: Path) -> None:
+    payloads = {
+        "promo-acme": template_payload("promo-acme", "Acme sale", "<p>Acme: {{{item}}}</p>\n", "Acme: {{{item}}}"),
+        "promo-zeta": template_payload("promo-zeta", "Zeta sale", "<p>Zeta: {{{item}}}</p>\n", "Zeta: {{{item}}}"),
+        "other": template_payload("other", "Other", "<p>{{{x}}}</p>", ""),
+    }
+    fixtures = {name: {"f": {"item": "<b>hat</b>", "x": "1"}} for name in payloads}
+    out = write_out_folder(tmp_path / "OUT", payloads, fixtures=fixtures)
+    merged = tmp_path / "MERGED"
+    result = CliRunner().invoke(main, ["consolidate", str(out), "-o", str(merged)])
+    assert result.exit_code == 0, result.output
+    assert "merged  promo (2 variants): promo-acme, promo-zeta (3 text variables, 2 fixtures proven)" in result.stdout
+    assert "3 before, 2 after (1 saved); fits in 200" in result.stdout
+    acme = json.loads((merged / "promo-acme" / "mailtrap.json").read_text(encoding="utf-8"))
+    assert acme == json.loads((merged / "promo-zeta" / "mailtrap.json").read_text(encoding="utf-8"))
+    assert acme["body_html"] == "<p>{{{__text.h0}}} {{{item}}}</p>\n"
+    assert json.loads((merged / "other" / "mailtrap.json").read_text(encoding="utf-8")) == payloads["other"]
+    variants = json.loads((merged / VARIANTS_FILE).read_text(encoding="utf-8"))
+    assert variants["templates"]["promo-zeta"] == {
+        "family": "promo (2 variants)",
+        TEXT_ROOT: {"s0": "Zeta", "h0": "Zeta:", "t0": "Zeta:"},
+    }
+    assert sorted(t.ses_name for t in load_local(merged).templates) == ["other", "promo-acme", "promo-zeta"]
+
+    entry = {"id": 1, "uuid": "uuid-promo", "name": "promo (2 variants)", "content_hash": "", "synced_at": ""}
+    lock = {"version": 1, "account_id": "1", "templates": {"promo-zeta": entry, "other": {**entry, "uuid": "u2"}}}
+    (merged / "mailtrap.lock.json").write_text(json.dumps(lock), encoding="utf-8")
+    index = TemplateIndex.from_lock(merged)
+    call = {
+        "Source": "a@example.com",
+        "Destination": {"ToAddresses": ["b@example.com"]},
+        "Template": "promo-zeta",
+        "TemplateData": '{"item": "cap"}',
+    }
+    variables = translate(call, index).output()["template_variables"]
+    assert variables == {"item": "cap", TEXT_ROOT: {"s0": "Zeta", "h0": "Zeta:", "t0": "Zeta:"}}
+    other = translate({**call, "Template": "other"}, index).output()["template_variables"]
+    assert other == {"item": "cap"}
+
+
+def test_consolidate_refuses_to_write_into_out(tmp_path: Path) -> None:
+    out = write_out_folder(tmp_path / "OUT", {"a": template_payload("a")})
+    result = CliRunner().invoke(main, ["consolidate", str(out), "-o", str(out)])
+    assert result.exit_code == 2 and "another folder" in result.stderr
