@@ -41,7 +41,7 @@ def _read_request(request: str) -> tuple[Any, str, Path]:
             text, path = sys.stdin.read(), Path("<stdin>")
         else:
             path = Path(request)
-            text = path.read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         _fail(f"{request}: cannot read the request ({error})")
     try:
