@@ -171,3 +171,5 @@ CATEGORY_FROM_TEMPLATE = rule("T106", WARNING, "category tag differs from the te
 BAD_ADDRESS = rule("T107", ERROR, "address that is not one RFC 5322 mailbox, or a missing sender or recipient")
 RAW_CONTENT = rule("T108", ERROR, "raw MIME content: Mailtrap's send API takes structured fields only")
 UNKNOWN_FIELD = rule("T109", WARNING, "unknown field in a send call (misspelt? it is left out)")
+SES_LIMIT = rule("T110", WARNING, "send call over an SES limit: SES would have refused it (translated anyway)")
+MAILTRAP_LIMIT = rule("T111", ERROR, "send over a Mailtrap limit: Mailtrap would refuse it")

@@ -475,3 +475,19 @@ def test_cli_save_inline_writes_a_template_with_the_calls_data_as_fixture(tmp_pa
 
     loaded = load(saved).templates
     assert [t.name for t in loaded] == [name] and list(loaded[0].fixtures) == ["inline"]
+
+
+def test_limits_of_ses_and_mailtrap_are_reported() -> None:
+    many = [{"Destination": {"ToAddresses": [f"u{n}@example.com"]}} for n in range(51)]
+    bulk = {"Source": "a@example.com", "Template": "welcome", "DefaultTemplateData": "{}", "Destinations": many}
+    assert codes(translate(bulk, INDEX)) == ["T110"]
+    crowded = {**V1_SEND, "Destination": {"BccAddresses": [f"u{n}@example.com" for n in range(1001)]}}
+    assert codes(translate(crowded, INDEX)) == ["T110", "T111"]
+    huge = base64.b64encode(b"x" * (10 * 1024 * 1024 + 1)).decode()
+    attached = {
+        "FromEmailAddress": "a@example.com",
+        "Destination": {"ToAddresses": ["b@example.com"]},
+        "Content": {"Template": {"TemplateName": "welcome", "Attachments": [{"FileName": "f", "RawContent": huge}]}},
+    }
+    translation = translate(attached, INDEX)
+    assert codes(translation) == ["T111"] and translation.bodies == []

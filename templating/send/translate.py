@@ -31,8 +31,10 @@ from templating.catalogue import (
     CATEGORY_FROM_TEMPLATE,
     EXTRA_REPLY_TO,
     INLINE_TEMPLATE,
+    MAILTRAP_LIMIT,
     NO_EQUIVALENT_FIELD,
     RAW_CONTENT,
+    SES_LIMIT,
     TEMPLATE_NOT_IN_LOCK,
     UNKNOWN_FIELD,
     Rule,
@@ -44,6 +46,11 @@ from templating.send.index import TemplateIndex
 
 REQUEST_PATH = Path("<request>")
 BATCH_LIMIT = 500
+SES_DESTINATIONS_LIMIT = 50  # per bulk call
+SES_RECIPIENTS_LIMIT = 50  # To + Cc + Bcc of one message
+SES_TEMPLATE_DATA_LIMIT = 262_144  # characters of a TemplateData string
+MAILTRAP_RECIPIENTS_LIMIT = 1000  # per field (to, cc, bcc)
+MAILTRAP_MESSAGE_LIMIT = 10 * 1024 * 1024  # bytes, attachments included (extendable on request)
 INLINE_PREFIX = "inline-"
 MAILTRAP_TEMPLATE_CAP = 200
 CATEGORY_TAG = "category"
@@ -211,12 +218,68 @@ def translate(
         translation.bodies = bodies
     else:
         translation.bodies = _template_bodies(call, index, reporter, translation)
+    _check_limits(call, translation.bodies, reporter)
     translation.findings = reporter.findings
     for item in translation.findings:
         item.template = translation.template_name
     if not translation.ok:
         translation.bodies = []
     return translation
+
+
+def _check_limits(call: _Call, bodies: list[dict[str, Any]], reporter: _Reporter) -> None:
+    if call.operation in BULK_OPERATIONS and len(call.destinations) > SES_DESTINATIONS_LIMIT:
+        where = "Destinations" if call.operation == SEND_BULK_TEMPLATED_EMAIL else "BulkEmailEntries"
+        reporter.add(
+            SES_LIMIT,
+            f"{len(call.destinations)} destinations; SES takes at most {SES_DESTINATIONS_LIMIT} per call",
+            where,
+        )
+    for destination in call.destinations:
+        count = len(destination.to) + len(destination.cc) + len(destination.bcc)
+        if count > SES_RECIPIENTS_LIMIT:
+            reporter.add(
+                SES_LIMIT,
+                f"{count} recipients in one message; SES takes at most {SES_RECIPIENTS_LIMIT}",
+                *destination.key,
+                once=True,
+            )
+        for kind, values in (("to", destination.to), ("cc", destination.cc), ("bcc", destination.bcc)):
+            if len(values) > MAILTRAP_RECIPIENTS_LIMIT:
+                reporter.add(
+                    MAILTRAP_LIMIT,
+                    f"{len(values)} addresses in `{kind}`; Mailtrap takes at most "
+                    f"{MAILTRAP_RECIPIENTS_LIMIT} per field",
+                    *destination.key,
+                )
+    for data, key in (
+        (call.data, call.data_key),
+        *((d.data, (*d.key[:-1], "ReplacementTemplateData")) for d in call.destinations),
+    ):
+        if isinstance(data, str) and len(data) > SES_TEMPLATE_DATA_LIMIT:
+            reporter.add(
+                SES_LIMIT,
+                f"{key[-1]} has {len(data):,} characters; SES takes at most {SES_TEMPLATE_DATA_LIMIT:,}",
+                *key,
+            )
+    for body in bodies:
+        for message in body.get("requests", [body]):
+            size = _message_size({**body.get("base", {}), **message})
+            if size > MAILTRAP_MESSAGE_LIMIT:
+                reporter.add(
+                    MAILTRAP_LIMIT,
+                    f"a message of about {size / 1024 / 1024:.1f} MB (attachments "
+                    f"decoded); Mailtrap takes at most 10 MB unless raised on request",
+                    once=True,
+                )
+
+
+def _message_size(message: Mapping[str, Any]) -> int:
+    """Roughly what the message weighs: decoded attachments plus the JSON of everything else."""
+    attachments = message.get("attachments") or []
+    decoded = sum(len(a.get("content", "")) * 3 // 4 for a in attachments)
+    rest = {k: v for k, v in message.items() if k != "attachments"}
+    return decoded + len(json.dumps(rest, ensure_ascii=False).encode("utf-8"))
 
 
 def inline_template_name(content: Mapping[str, Any]) -> str:
