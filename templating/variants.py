@@ -399,7 +399,11 @@ def prove_family(
                         expected = _mailtrap(member.payload.get(payload_key) or "", data)
                 except RenderError:
                     break  # SES cannot render this fixture: nothing to compare (convert reported it)
-                actual = _mailtrap(family.payload[payload_key], injected)
+                try:
+                    actual = _mailtrap(family.payload[payload_key], injected)
+                except RenderError as error:
+                    problems.append(f"{member.ses_name} / {fixture_name} / {part}: merged render fails ({error})")
+                    break
                 if actual != expected:
                     problems.append(f"{member.ses_name} / {fixture_name} / {part}: merged render differs")
             else:
