@@ -228,6 +228,11 @@ def translate(
 
 
 def _check_limits(call: _Call, bodies: list[dict[str, Any]], reporter: _Reporter) -> None:
+    _check_ses_limits(call, reporter)
+    _check_mailtrap_limits(call, bodies, reporter)
+
+
+def _check_ses_limits(call: _Call, reporter: _Reporter) -> None:
     if call.operation in BULK_OPERATIONS and len(call.destinations) > SES_DESTINATIONS_LIMIT:
         where = "Destinations" if call.operation == SEND_BULK_TEMPLATED_EMAIL else "BulkEmailEntries"
         reporter.add(
@@ -244,14 +249,6 @@ def _check_limits(call: _Call, bodies: list[dict[str, Any]], reporter: _Reporter
                 *destination.key,
                 once=True,
             )
-        for kind, values in (("to", destination.to), ("cc", destination.cc), ("bcc", destination.bcc)):
-            if len(values) > MAILTRAP_RECIPIENTS_LIMIT:
-                reporter.add(
-                    MAILTRAP_LIMIT,
-                    f"{len(values)} addresses in `{kind}`; Mailtrap takes at most "
-                    f"{MAILTRAP_RECIPIENTS_LIMIT} per field",
-                    *destination.key,
-                )
     for data, key in (
         (call.data, call.data_key),
         *((d.data, (*d.key[:-1], "ReplacementTemplateData")) for d in call.destinations),
@@ -262,6 +259,18 @@ def _check_limits(call: _Call, bodies: list[dict[str, Any]], reporter: _Reporter
                 f"{key[-1]} has {len(data):,} characters; SES takes at most {SES_TEMPLATE_DATA_LIMIT:,}",
                 *key,
             )
+
+
+def _check_mailtrap_limits(call: _Call, bodies: list[dict[str, Any]], reporter: _Reporter) -> None:
+    for destination in call.destinations:
+        for kind, values in (("to", destination.to), ("cc", destination.cc), ("bcc", destination.bcc)):
+            if len(values) > MAILTRAP_RECIPIENTS_LIMIT:
+                reporter.add(
+                    MAILTRAP_LIMIT,
+                    f"{len(values)} addresses in `{kind}`; Mailtrap takes at most "
+                    f"{MAILTRAP_RECIPIENTS_LIMIT} per field",
+                    *destination.key,
+                )
     for body in bodies:
         for message in body.get("requests", [body]):
             size = _message_size({**body.get("base", {}), **message})
