@@ -12,14 +12,13 @@ trailing newline; no timestamps, so output is a pure function of the input.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from templating.convert import ConvertRun, TemplateOutcome
+from templating.fileio import write_atomic
 from templating.model import Finding, Severity
 
 
@@ -54,15 +53,7 @@ def write_if_changed(path: Path, data: bytes, result: EmitResult) -> None:
             return
     except OSError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomic(path, data)
     result.written.append(path)
 
 

@@ -18,12 +18,11 @@ written from one dialect checks the other.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from templating.fileio import write_atomic
 from templating.loaders import load
 from templating.model import PART_NAMES, Finding, PartName, Severity, Template
 from templating.normalize import normalize_html
@@ -161,18 +160,6 @@ class SnapshotRun:
         return not self.problems and not any(f.severity == Severity.ERROR for f in self.load_findings)
 
 
-def _write_atomic(path: Path, content: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(content)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def _store(path: Path, content: str, run: SnapshotRun) -> None:
     try:
         current = path.read_bytes().decode("utf-8")
@@ -181,7 +168,7 @@ def _store(path: Path, content: str, run: SnapshotRun) -> None:
     if current == content:
         run.unchanged.append(path)
     else:
-        _write_atomic(path, content)
+        write_atomic(path, content)
         run.written.append(path)
 
 

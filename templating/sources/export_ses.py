@@ -13,15 +13,14 @@ Stubber-backed or moto-backed one.
 from __future__ import annotations
 
 import json
-import os
 import random
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from templating import fileio
 from templating.loaders import name_problem
 
 PAGE_SIZE = 100  # the most either API returns per page
@@ -173,15 +172,7 @@ def template_path(out_dir: Path, name: str) -> Path:
 
 def write_atomic(path: Path, document: dict[str, Any]) -> None:
     """Write JSON through a hidden temporary file in the same folder, renamed into place."""
-    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    fileio.write_atomic(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
 
 # ------------------------------------------------------------------------------------------------ the export

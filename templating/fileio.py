@@ -1,0 +1,26 @@
+"""Atomic file writes: every file ses2mt writes goes through here."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_atomic(path: Path, data: bytes | str, *, durable: bool = False) -> None:
+    """Write `data` (str is UTF-8 encoded, newlines untouched) to a hidden temporary file in `path`'s folder, then
+    rename it over `path`: readers see the old file or the new one, never a part. `durable` also fsyncs before the
+    rename (for files that must survive a crash right after, such as the upload lock file)."""
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(payload)
+            if durable:
+                stream.flush()
+                os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
