@@ -1,18 +1,23 @@
 """Benchmark the checker (issue 2, "Performance"): parse speed, check throughput, peak memory, pybars3 for reference.
 
-    python bench/bench_check.py [--count 20000] [--jobs 2] [--mix 300] [--pybars 3] [--on-disk]
+    python bench/bench_check.py [--count 20000] [--jobs 2] [--mix 300] [--pybars 3]
+                                [--on-disk [--form folder|json] [--corpus DIR] [--whole-set]]
 
 - parse: MB/s of `templating.hbs.parse` on one core, over a mix of 2-200 KB templates (10-500 expressions) and over
   the ~25 KB templates of the check run.
 - check: `templating.rules.check_many(templates, jobs)` over `--count` templates of ~25 KB (20-30 KB, 80-200
   expressions, 3 fixtures each, so every part is rendered 3 times). By default the templates are generated in memory,
-  one at a time, by this process while the workers check them (generation time is inside the measured time); with
-  `--on-disk` they are first written to a temporary folder in the loader's folder form and the measured time is
-  `templating.loaders.load` + `templating.rules.check`.
-- CPU: user + system time of this process and its workers; CPU / jobs is the wall time on otherwise idle cores (the
-  wall time printed depends on what else runs on the machine).
-- memory: peak of the whole process tree (this process + worker processes) from /proc: PSS (shared pages split
-  between the processes sharing them) and RSS, and the bound ru_maxrss(self) + jobs x ru_maxrss(largest child).
+  one at a time, by this process while the workers check them (generation time is inside the measured time). With
+  `--on-disk` they are first written to a temporary folder (not timed; `--form folder`: html.hbs, subject.hbs,
+  text.hbs, data/*.json; `--form json`: one SES v2 JSON file each with <name>.data/*.json; `--corpus DIR` writes
+  there once and reuses it) and the measured run is the command line, `python -m templating check DIR --jobs N` in a
+  subprocess, its report written to a file; `--whole-set` measures `templating.loaders.load` + `rules.check` in this
+  process instead (what the command did before it streamed: every template and finding held at once).
+- CPU: user + system time of this process and its workers (or of the command and its workers); CPU / jobs is the
+  wall time on otherwise idle cores (the wall time printed depends on what else runs on the machine).
+- memory: peak of the whole process tree (this process + worker processes; for the command line this process, the
+  command and its workers, all counted) from /proc: PSS (shared pages split between the processes sharing them) and
+  RSS, and (in-process runs) the bound ru_maxrss(self) + jobs x ru_maxrss(largest child).
 - pybars3: compile time of the converted html parts of such templates (pybars3 has no inline partials); pybars3 is
   the independent engine that stands for Mailtrap.
 
@@ -22,8 +27,10 @@ Targets on the 2-core machine: parse >= 10 MB/s; 20,000 templates checked in <= 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
+import subprocess
 import sys
 import tempfile
 import threading
@@ -38,6 +45,7 @@ from corpus import generate_template, iter_templates, mixed_sizes, write_folder_
 
 from templating.hbs import parse
 from templating.loaders import load
+from templating.model import Template
 from templating.rewrite import convert_template
 from templating.rules import check, check_many
 
@@ -146,16 +154,67 @@ def parse_speed(label: str, templates: list) -> None:
     )
 
 
-def bench_check(count: int, jobs: int, on_disk: bool) -> None:
-    if on_disk:
-        with tempfile.TemporaryDirectory(prefix="ses2mt-bench-") as folder:
-            written = time.perf_counter()
-            for t in iter_templates(count):
-                write_folder_form(Path(folder), t)
-            print(f"check: wrote {count} templates to {folder} in {time.perf_counter() - written:.1f} s (not timed)")
-            measure_check(count, jobs, Path(folder))
-    else:
+def bench_check(count: int, jobs: int, on_disk: bool, form: str, corpus: Path | None, whole_set: bool) -> None:
+    if not on_disk:
         measure_check(count, jobs, None)
+        return
+    with tempfile.TemporaryDirectory(prefix="ses2mt-bench-") as temporary:
+        folder = corpus or Path(temporary)
+        if not (folder / "done").exists():
+            write_corpus(folder, count, form)
+        if whole_set:
+            measure_check(count, jobs, folder)
+        else:
+            measure_cli(count, jobs, folder)
+
+
+def write_corpus(folder: Path, count: int, form: str) -> None:
+    written = time.perf_counter()
+    folder.mkdir(parents=True, exist_ok=True)
+    for t in iter_templates(count):
+        (write_folder_form if form == "folder" else write_json_form)(folder, t)
+    print(f"check: wrote {count} templates ({form} form) to {folder} in {time.perf_counter() - written:.1f} s")
+    (folder / "done").write_text("", encoding="utf-8")
+
+
+def write_json_form(folder: Path, t: Template) -> None:
+    """`<name>.json` (SES v2 GetEmailTemplate shape) and its fixtures in `<name>.data/<fixture>.json`."""
+    content = {"Subject": t.parts["subject"], "Html": t.parts["html"], "Text": t.parts["text"]}
+    text = json.dumps({"TemplateName": t.name, "TemplateContent": content}, indent=2, ensure_ascii=False)
+    (folder / f"{t.name}.json").write_text(text, encoding="utf-8")
+    (folder / f"{t.name}.data").mkdir(exist_ok=True)
+    for fixture in t.fixtures.values():
+        (folder / f"{t.name}.data" / f"{fixture.name}.json").write_text(json.dumps(fixture.data), encoding="utf-8")
+
+
+def measure_cli(count: int, jobs: int, folder: Path) -> None:
+    """`python -m templating check FOLDER --jobs N` in a subprocess: wall time, CPU and memory of the whole tree."""
+    command = [sys.executable, "-m", "templating", "check", str(folder), "--jobs", str(jobs)]
+    environment = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    with tempfile.TemporaryFile() as report:
+        cpu_before = os.times()
+        with TreeMemory() as memory:
+            started = time.perf_counter()
+            status = subprocess.run(command, stdout=report, stderr=subprocess.PIPE, env=environment, check=False)
+            elapsed = time.perf_counter() - started
+        cpu = cpu_seconds(cpu_before, os.times())
+        report.seek(0)
+        lines = report.read().decode("utf-8").splitlines()
+    codes = Counter(line.split(": ", 2)[1].split()[0] for line in lines[:-1])
+    print(
+        f"check (command line): {count} templates of ~25 KB (3 fixtures each) on disk, `ses2mt check DIR --jobs {jobs}`"
+        f" (exit {status.returncode}): {elapsed:.1f} s = {count / elapsed:.0f} templates/s [target: 20,000 in <= 60 s]"
+    )
+    print(
+        f"check: CPU {cpu:.1f} s (command + workers + this process) = {cpu / count * 1000:.2f} ms per template; on "
+        f"{jobs} otherwise idle cores that is {cpu / jobs:.1f} s wall (load average now {os.getloadavg()[0]:.1f})"
+    )
+    print(f"check: {len(lines) - 1} findings: {dict(codes.most_common())}; {lines[-1] if lines else 'no output'}")
+    if status.stderr:
+        print(f"check: stderr: {status.stderr.decode(errors='replace')[:500]}")
+    print(
+        f"memory: process tree peak {mb(memory.peak_pss)} PSS, {mb(memory.peak_rss)} RSS (sampled) [target <= 500 MB]"
+    )
 
 
 def measure_check(count: int, jobs: int, folder: Path | None) -> None:
@@ -225,14 +284,17 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="worker processes for the check (default 2)")
     parser.add_argument("--mix", type=int, default=300, help="templates for the parse measurement (default 300)")
     parser.add_argument("--pybars", type=int, default=3, help="templates pybars3 compiles (0: skip)")
-    parser.add_argument("--on-disk", action="store_true", help="write the corpus to a temp folder, time load + check")
+    parser.add_argument("--on-disk", action="store_true", help="write the corpus to a folder, time `ses2mt check`")
+    parser.add_argument("--form", choices=["folder", "json"], default="folder", help="--on-disk corpus form")
+    parser.add_argument("--corpus", type=Path, help="--on-disk: write the corpus here once, reuse it after")
+    parser.add_argument("--whole-set", action="store_true", help="--on-disk: time load + rules.check in-process")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     bench_parse(args.mix)
     if args.pybars:
         bench_pybars(args.pybars)
     if args.count:
-        bench_check(args.count, args.jobs, args.on_disk)
+        bench_check(args.count, args.jobs, args.on_disk, args.form, args.corpus, args.whole_set)
 
 
 if __name__ == "__main__":

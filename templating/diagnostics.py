@@ -8,7 +8,8 @@ JSON:  {"version": 1, "findings": [Finding.to_json(), ...],
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -176,6 +177,54 @@ def text_report(findings: Sequence[Finding], summary: Summary) -> str:
 
 def json_report(findings: Sequence[Finding], summary: Summary) -> dict[str, Any]:
     return {"version": JSON_VERSION, "findings": [item.to_json() for item in findings], "summary": summary.to_json()}
+
+
+def format_json_finding(item: Finding) -> str:
+    """The finding as it appears in the findings list of json_report's document dumped with indent=2."""
+    return "    " + json.dumps(item.to_json(), indent=2, ensure_ascii=False).replace("\n", "\n    ")
+
+
+class ReportWriter:
+    """Writes a report piece by piece, the same text as text_report / json_report dumped with indent=2: findings
+    blocks in order (text lines, or JSON objects joined by ",\n", each block without a final separator), then the
+    summary. Output is handed to `write` in pieces of about 64 KB."""
+
+    FLUSH_SIZE = 65_536
+
+    def __init__(self, write: Callable[[str], None], output_format: str) -> None:
+        self.write = write
+        self.output_format = output_format
+        self.pieces: list[str] = []
+        self.size = 0
+        self.blocks = 0
+        if output_format == "json":
+            self._put(f'{{\n  "version": {JSON_VERSION},\n  "findings": [')
+
+    def write_block(self, text: str) -> None:
+        if self.output_format == "json":
+            self._put(("\n" if self.blocks == 0 else ",\n") + text)
+        else:
+            self._put(text + "\n")
+        self.blocks += 1
+
+    def finish(self, summary: Summary) -> None:
+        if self.output_format == "json":
+            summary_text = json.dumps(summary.to_json(), indent=2, ensure_ascii=False).replace("\n", "\n  ")
+            self._put(("\n  ]" if self.blocks else "]") + f',\n  "summary": {summary_text}\n}}\n')
+        else:
+            self._put(summary_line(summary) + "\n")
+        self._flush()
+
+    def _put(self, text: str) -> None:
+        self.pieces.append(text)
+        self.size += len(text)
+        if self.size >= self.FLUSH_SIZE:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.pieces:
+            self.write("".join(self.pieces))
+        self.pieces, self.size = [], 0
 
 
 def exit_code(findings: Iterable[Finding]) -> int:

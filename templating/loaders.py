@@ -26,10 +26,11 @@ import os
 import re
 from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from difflib import get_close_matches
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from templating.catalogue import finding
 from templating.model import PART_NAMES, Finding, Fixture, LoadResult, PartName, Template
@@ -279,6 +280,19 @@ def name_problem(name: str) -> str | None:
     return f"template name {name!r} contains {', '.join(repr(char) for char in bad)} (SES allows A-Z a-z 0-9 _ -)"
 
 
+class NamePositions:
+    """id(template) -> (line, column) of its TemplateName value, located in the JSON text only when asked: only
+    duplicate names (L107) need it, and locating scans the text."""
+
+    def __init__(self, locator: JsonLocator) -> None:
+        self.locator = locator
+        self.pointers: dict[int, Pointer] = {}
+
+    def get(self, key: int, default: tuple[int, int]) -> tuple[int, int]:
+        pointer = self.pointers.get(key)
+        return default if pointer is None else self.locator.position(pointer)
+
+
 @dataclass(slots=True)
 class FileTemplates:
     """What one JSON template file yielded: templates, findings, every name it declared (valid or not), positions."""
@@ -286,7 +300,7 @@ class FileTemplates:
     templates: list[Template] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     declared_names: set[str] = field(default_factory=set)
-    name_positions: dict[int, tuple[int, int]] = field(default_factory=dict)  # id(template) -> its TemplateName
+    name_positions: NamePositions = field(default_factory=lambda: NamePositions(JsonLocator("")))
 
 
 class TemplateFileReader:
@@ -295,7 +309,7 @@ class TemplateFileReader:
     def __init__(self, path: Path, text: str) -> None:
         self.path = path
         self.locator = JsonLocator(text)
-        self.out = FileTemplates()
+        self.out = FileTemplates(name_positions=NamePositions(self.locator))
 
     def read(self, value: Any) -> FileTemplates:
         if isinstance(value, list):
@@ -381,7 +395,7 @@ class TemplateFileReader:
             return
         template = Template(name, self.path, form, parts, dict.fromkeys(parts, self.path), tags=tags)
         self.out.templates.append(template)
-        self.out.name_positions[id(template)] = self.locator.position((*named_pointer, "TemplateName"))
+        self.out.name_positions.pointers[id(template)] = (*named_pointer, "TemplateName")
 
     def _read_name(self, named: dict[str, Any], pointer: Pointer) -> str | None:
         name_pointer = (*pointer, "TemplateName")
@@ -510,9 +524,12 @@ class Loader:
     def __init__(self) -> None:
         self.templates: list[Template] = []
         self.findings: list[Finding] = []
-        self.name_positions: dict[int, tuple[Path, int, int]] = {}
+        # id(template) -> the file holding its name, and where in that file (NamePositions or a dict)
+        self.name_positions: dict[int, tuple[Path, Any]] = {}
         self.visited_dirs: set[tuple[int, int]] = set()
         self.root: Path = Path()  # the folder tree file("...") references in Terraform may read
+        self.units: list[LoadUnit] | None = None  # discover(): template files and folders are recorded, not loaded
+        self.read_fixtures = True
 
     # -- entry points
 
@@ -530,14 +547,14 @@ class Loader:
         if folder is None:
             return
         if path.name in (*FOLDER_PART_FILES.values(), MJML_HTML_FILE):
-            self.guarded(path.parent, lambda: self.load_folder_form(folder))
+            self.load_or_defer("folder", path.parent, folder)
         elif is_fixture_path(path):
             message = "this is a fixture file, not a template: pass the template file or its folder"
             self.findings.append(finding("L104", message, path))
         elif path.name.endswith(".json"):
-            self.guarded(path, lambda: self.load_json_file(path, folder))
+            self.load_or_defer("json", path, folder)
         elif path.name.endswith(INFRA_SUFFIXES):
-            self.guarded(path, lambda: self.load_infra_file(path, folder, named=True))
+            self.load_or_defer("infra", path, folder, named=True)
         else:
             message = "not a template file: pass an SES template .json file, or a folder"
             self.findings.append(finding("L104", message, path))
@@ -548,7 +565,7 @@ class Loader:
             return
         is_folder_form = "html.hbs" in folder.files or MJML_HTML_FILE in folder.files
         if is_folder_form:
-            self.guarded(path, lambda: self.load_folder_form(folder))
+            self.load_or_defer("folder", path, folder)
         elif any(name in folder.files for name in ("subject.hbs", "text.hbs")):
             message = "folder has subject.hbs or text.hbs but no html.hbs: not loaded as a template"
             self.findings.append(finding("L111", message, path))
@@ -560,12 +577,26 @@ class Loader:
             elif name.endswith(FIXTURE_FILE_SUFFIX):
                 continue
             elif name.endswith(".json"):
-                file_path = folder.files[name]
-                self.guarded(file_path, lambda file_path=file_path: self.load_json_file(file_path, folder))
+                self.load_or_defer("json", folder.files[name], folder)
             elif name.endswith(INFRA_SUFFIXES):
-                file_path = folder.files[name]
-                self.guarded(file_path, lambda file_path=file_path: self.load_infra_file(file_path, folder))
+                self.load_or_defer("infra", folder.files[name], folder)
         self.report_orphan_fixtures(folder)
+
+    def load_or_defer(self, kind: UnitKind, path: Path, folder: Folder, named: bool = False) -> None:
+        """Load one template file or folder now, or (when discovering) record it as a LoadUnit for later."""
+        if self.units is None:
+            self.load_unit(kind, path, folder, named)
+            return
+        unit_folder = _unit_entries(kind, path, folder)
+        self.units.append(LoadUnit(kind, path, unit_folder, self.root, named, len(self.units)))
+
+    def load_unit(self, kind: UnitKind, path: Path, folder: Folder, named: bool = False) -> None:
+        if kind == "folder":
+            self.guarded(path, lambda: self.load_folder_form(folder))
+        elif kind == "json":
+            self.guarded(path, lambda: self.load_json_file(path, folder))
+        else:
+            self.guarded(path, lambda: self.load_infra_file(path, folder, named=named))
 
     def guarded(self, path: Path, action: Any) -> None:
         """Run one file's loading; a bug becomes an X101 finding for that file and the batch goes on."""
@@ -642,8 +673,10 @@ class Loader:
         """Merge what one template file yielded (FileTemplates or sources.infra.SourceResult), with its fixtures."""
         self.findings.extend(result.findings)
         for template in result.templates:
-            line, column = result.name_positions.get(id(template), (0, 0))
-            self.name_positions[id(template)] = (path, line, column)
+            self.name_positions[id(template)] = (path, result.name_positions)
+        if not self.read_fixtures:
+            self.templates.extend(result.templates)
+            return
         stem = _template_file_stem(path.name)
         only_name = result.templates[0].name if len(result.templates) == 1 else None
         shared, specific = self.json_file_fixtures(folder, stem, result.declared_names, only_name)
@@ -743,8 +776,8 @@ class Loader:
             self.findings.append(finding("L105", message, part_paths["html"], template=name))
             return
         template = Template(name, folder.path, "folder", parts, part_paths)
-        template.fixtures = self.folder_form_fixtures(folder, name)
-        self.name_positions[id(template)] = (folder.path, 0, 0)
+        template.fixtures = self.folder_form_fixtures(folder, name) if self.read_fixtures else {}
+        self.name_positions[id(template)] = (folder.path, {})
         self.templates.append(template)
 
     def compile_mjml(self, parts: dict[PartName, str], path: Path, template: str) -> bool:
@@ -775,10 +808,7 @@ class Loader:
 
     def result(self) -> LoadResult:
         templates = self.drop_duplicate_names()
-        for template in templates:
-            if not template.fixtures:
-                message = "template has no fixture: checks that need data, and the render proof, cannot run"
-                self.findings.append(finding("L110", message, template.source, template=template.name))
+        self.findings += [no_fixture_finding(template) for template in templates if not template.fixtures]
         return LoadResult(templates, self.findings)
 
     def drop_duplicate_names(self) -> list[Template]:
@@ -789,11 +819,31 @@ class Loader:
             if len(group) < 2:
                 continue
             for template in group:
-                path, line, column = self.name_positions.get(id(template), (template.source, 0, 0))
-                others = ", ".join(str(other.source) for other in group if other is not template)
-                message = f"template name {name!r} is also used by {others}; none of them is loaded"
-                self.findings.append(finding("L107", message, path, line, column, template=name))
+                position = self.name_position(template)
+                others = [str(other.source) for other in group if other is not template]
+                self.findings.append(duplicate_name_finding(name, position, others))
         return [template for template in self.templates if len(by_name[template.name]) == 1]
+
+    def name_position(self, template: Template) -> tuple[Path, int, int]:
+        """Where the template's name is written: its TemplateName value, or its folder."""
+        entry = self.name_positions.get(id(template))
+        if entry is None:
+            return template.source, 0, 0
+        path, positions = entry
+        line, column = positions.get(id(template), (0, 0))
+        return path, line, column
+
+
+def no_fixture_finding(template: Template) -> Finding:
+    message = "template has no fixture: checks that need data, and the render proof, cannot run"
+    return finding("L110", message, template.source, template=template.name)
+
+
+def duplicate_name_finding(name: str, position: tuple[Path, int, int], others: list[str]) -> Finding:
+    """L107 for one of the templates named `name`; `others` are the sources of the rest."""
+    path, line, column = position
+    message = f"template name {name!r} is also used by {', '.join(others)}; none of them is loaded"
+    return finding("L107", message, path, line, column, template=name)
 
 
 def load(src: Path) -> LoadResult:
@@ -802,3 +852,84 @@ def load(src: Path) -> LoadResult:
     loader = Loader()
     loader.guarded(src, lambda: loader.load_path(src))
     return loader.result()
+
+
+# ----------------------------------------------------------------------------------- loading one unit at a time
+#
+# For sets too big to hold in memory (`ses2mt check` of 20,000 templates): discover(src) walks SRC exactly as load()
+# does but only records each template file or folder as a LoadUnit (the walk's own findings come with it: folders
+# without html.hbs, orphan fixtures, unreadable folders); load_unit(unit) then loads one unit with its fixtures,
+# anywhere (units are small and picklable). What load() does for the whole set at the end (duplicate names L107,
+# no-fixture L110) is the caller's job: it needs every unit's names.
+
+UnitKind = Literal["folder", "json", "infra"]
+
+
+@dataclass(frozen=True, slots=True)
+class LoadUnit:
+    """One template file (`json`: SES JSON or CloudFormation JSON; `infra`: YAML or Terraform) or template folder
+    (`folder`), with the folder entries its loading reads (parts and data/, or <stem>.data.json and <stem>.data/).
+    `index` is its place in the walk: the order in which load() would have loaded it."""
+
+    kind: UnitKind
+    path: Path
+    folder: Folder
+    root: Path
+    named: bool
+    index: int
+
+    @property
+    def lowest_path(self) -> str:
+        """A string no path of this unit's findings sorts before: the unit's path without its suffix (a template file
+        `dir/a.json` has fixtures `dir/a.data.json` and `dir/a.data/`). "" for units that may report findings in
+        other files: Terraform reads file("...") references, MJML mj-include."""
+        if self.path.name.endswith(".tf") or MJML_HTML_FILE in self.folder.files:
+            return ""
+        if self.kind == "folder":
+            return str(self.path)
+        return str(self.path.parent / _template_file_stem(self.path.name))
+
+
+@dataclass(slots=True)
+class Discovery:
+    units: list[LoadUnit]
+    findings: list[Finding]
+
+
+@dataclass(slots=True)
+class UnitLoad:
+    """What one unit loaded: templates in order, the loading findings, and where each template's name is (L107)."""
+
+    templates: list[Template]
+    findings: list[Finding]
+    name_position: Callable[[Template], tuple[Path, int, int]]
+
+
+def discover(src: Path) -> Discovery:
+    """The template files and folders under `src`, in load()'s order, and the findings of the walk itself."""
+    loader = Loader()
+    loader.units = []
+    loader.guarded(src, lambda: loader.load_path(src))
+    return Discovery(loader.units, loader.findings)
+
+
+def load_unit(unit: LoadUnit, fixtures: bool = True) -> UnitLoad:
+    """One unit's templates (with their fixtures unless `fixtures` is False) and findings, as load() makes them."""
+    loader = Loader()
+    loader.root = unit.root
+    loader.read_fixtures = fixtures
+    loader.load_unit(unit.kind, unit.path, unit.folder, unit.named)
+    return UnitLoad(loader.templates, loader.findings, loader.name_position)
+
+
+def _unit_entries(kind: UnitKind, path: Path, folder: Folder) -> Folder:
+    """The entries of `folder` that loading the unit at `path` reads (not the whole folder: it may hold thousands)."""
+    if kind == "folder":
+        names = (*FOLDER_PART_FILES.values(), MJML_HTML_FILE)
+        dirs = (FOLDER_FIXTURE_DIR,)
+    else:
+        stem = _template_file_stem(path.name)
+        names = (stem + FIXTURE_FILE_SUFFIX,)
+        dirs = (stem + FIXTURE_DIR_SUFFIX,)
+    files = {name: folder.files[name] for name in names if name in folder.files}
+    return Folder(folder.path, files, {name: folder.dirs[name] for name in dirs if name in folder.dirs})

@@ -6,6 +6,7 @@ import importlib
 import inspect
 import json
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from types import ModuleType
 
@@ -13,10 +14,14 @@ import click
 
 from templating import diagnostics
 from templating.catalogue import finding
-from templating.loaders import load
+from templating.loaders import Discovery, discover, load
 from templating.model import Finding, LoadResult, Template
 from templating.progress import progress_bar
 
+# From this many template files and folders on, `check` streams: the set is never held in memory (the whole-set path
+# holds ~70 KB per template and every finding). Below it, both paths print the same; the whole-set one starts no
+# worker processes and reads each file once.
+STREAM_MIN_UNITS = 200
 CODES_HELP = "Comma-separated codes or prefixes (L101, C1, ALL); see docs/rules.md."
 
 
@@ -73,6 +78,31 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _streams(src: Path) -> bool:
+    """Whether SRC may be checked one file at a time: a folder, checked by the real rules (a stand-in rules module, as
+    in tests, gets the whole LoadResult)."""
+    if not src.is_dir():
+        return False
+    try:
+        rules = rules_module()
+    except Exception:
+        return False
+    return getattr(rules, "__name__", None) == "templating.rules"
+
+
+def check_streaming(
+    discovery: Discovery, selected: tuple[str, ...], ignored: tuple[str, ...], output_format: str, jobs: int
+) -> int:
+    """The report of a big set, written while worker processes load and check it (templating.rules.stream)."""
+    from templating.rules.stream import StreamOptions, check_tree
+
+    def progress(total: int) -> AbstractContextManager[Callable[[], None]]:
+        return progress_bar(total, "Checking")
+
+    options = StreamOptions(selected, ignored, output_format)
+    return check_tree(discovery, options, lambda text: click.echo(text, nl=False), jobs, progress)
+
+
 def parse_code_option(value: str | None, option: str) -> tuple[str, ...]:
     try:
         return diagnostics.parse_codes(value)
@@ -107,6 +137,10 @@ def check(ctx: click.Context, src: Path, output_format: str, select: str | None,
     Exit status: 0 no errors, 1 errors found, 2 usage error."""
     selected = parse_code_option(select, "--select")
     ignored = parse_code_option(ignore, "--ignore")
+    if _streams(src):
+        discovery = discover(src)
+        if len(discovery.units) >= STREAM_MIN_UNITS:
+            ctx.exit(check_streaming(discovery, selected, ignored, output_format, jobs))
     result = load(src)
     with progress_bar(len(result.templates), "Checking") as advance:
         findings = diagnostics.place_findings(run_rules(result, src, advance, jobs), result.templates)

@@ -1,0 +1,314 @@
+"""`ses2mt check` of a big set without holding it: templates are loaded and checked one file (or folder) at a time in
+worker processes, and the report is written while they work, exactly as the whole-set path would write it.
+
+    check_tree(discovery, options, write, jobs=0, progress_bar=...) -> exit status
+
+1. discover(src) (templating.loaders) walks SRC in this process: a LoadUnit per template file or folder.
+2. Names pass: the workers load every unit without fixtures and send back its templates' names and sources. From them
+   come what needs the whole set before anything is printed: duplicate names (L107: those templates are not
+   checked), the template count and Mailtrap's 200-template cap (M106). Each unit is read twice (about 0.1-0.3 ms).
+3. Check pass: the workers load each unit with its fixtures, drop duplicates (L107), add L110, run every rule, place
+   the findings, apply --select/--ignore, sort them and send them back as text (or JSON) blocks, one per file.
+4. This process writes the blocks in global sort order: units are processed in the order of the lowest path they
+   can report (LoadUnit.lowest_path), so a block can be written once no later unit can report a path before it.
+   Only counts are kept for the summary.
+
+Blocks of the same path from two sources (a Terraform file("...") target shared by two .tf files, the set's root
+for M106) are merged finding by finding, so the output is the same as sort_findings over the whole set.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+import pickle
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from itertools import groupby
+from pathlib import Path
+from typing import Any, TypeVar
+
+from templating import diagnostics
+from templating.catalogue import NO_FIXTURE, finding
+from templating.loaders import (
+    Discovery,
+    LoadUnit,
+    duplicate_name_finding,
+    load_unit,
+    no_fixture_finding,
+)
+from templating.model import Finding, Severity, Template
+from templating.rules import _fewer_collections, _guarded_check
+from templating.rules.limits import set_findings
+
+__all__ = ["Block", "StreamOptions", "check_tree", "findings_to_blocks"]
+
+UNITS_PER_CHECK_TASK = 8
+UNITS_PER_NAMES_TASK = 64
+TASKS_IN_FLIGHT_PER_JOB = 3
+ProgressBar = Callable[[int], AbstractContextManager[Callable[[], None]]]  # total -> advance()
+T = TypeVar("T")
+R = TypeVar("R")
+
+# (unit index in walk order, template ordinal in its unit, source) of every template with a duplicated name
+Duplicates = dict[str, list[tuple[int, int, str]]]
+
+
+@dataclass(frozen=True, slots=True)
+class StreamOptions:
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    output_format: str = "text"  # "text" or "json"
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """The shown findings of one path from one unit, sorted, as output text (text lines, or JSON objects joined by
+    ",\\n"), with their counts. `entries` (pickled (sort key, text) pairs) is read only to merge two blocks of the same
+    path."""
+
+    path: str
+    text: str
+    errors: int
+    warnings: int
+    info: int
+    load_error: bool
+    entries: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class _WorkerContext:
+    options: StreamOptions
+    duplicates: Duplicates
+
+
+_context = _WorkerContext(StreamOptions(), {})
+
+
+def _set_context(context: _WorkerContext) -> None:
+    global _context
+    _context = context
+
+
+# --------------------------------------------------------------------------------------------------- the workers
+
+
+def _read_names(units: Sequence[LoadUnit]) -> list[list[tuple[str, str]]]:
+    """(name, source) of the templates each unit loads (fixtures are not read)."""
+    with _fewer_collections():
+        return [[(t.name, str(t.source)) for t in load_unit(unit, fixtures=False).templates] for unit in units]
+
+
+def _check_units(units: Sequence[LoadUnit]) -> list[tuple[int, list[Block]]]:
+    """For each unit: how many templates were checked, and its findings as blocks."""
+    with _fewer_collections():
+        return [_check_unit(unit, _context) for unit in units]
+
+
+def _check_unit(unit: LoadUnit, context: _WorkerContext) -> tuple[int, list[Block]]:
+    try:
+        templates, findings = _unit_findings(unit, context.duplicates)
+    except Exception as exc:  # a bug here must not stop the batch
+        message = f"internal error while checking: {type(exc).__name__}: {exc}"
+        templates, findings = [], [finding("X101", message, unit.path)]
+    options = context.options
+    return len(templates), findings_to_blocks(findings, options)
+
+
+def _unit_findings(unit: LoadUnit, duplicates: Duplicates) -> tuple[list[Template], list[Finding]]:
+    """What load() + rules.check() + place_findings() report about this unit's templates (set-level findings aside)."""
+    loaded = load_unit(unit)
+    findings = list(loaded.findings)
+    templates: list[Template] = []
+    for ordinal, template in enumerate(loaded.templates):
+        group = duplicates.get(template.name)
+        if group is None:
+            templates.append(template)
+            continue
+        others = [source for index, place, source in group if (index, place) != (unit.index, ordinal)]
+        findings.append(duplicate_name_finding(template.name, loaded.name_position(template), others))
+    without_fixtures = {template.name for template in templates if not template.fixtures}
+    findings += [no_fixture_finding(template) for template in templates if template.name in without_fixtures]
+    for template in templates:
+        for item in _guarded_check(template):
+            if item.code != NO_FIXTURE.code or item.template not in without_fixtures:
+                findings.append(item)
+    return templates, diagnostics.place_findings(findings, templates)
+
+
+def findings_to_blocks(findings: Iterable[Finding], options: StreamOptions) -> list[Block]:
+    """The shown findings (--select/--ignore), sorted and without repeats, as one Block per path."""
+    shown = diagnostics.sort_findings(diagnostics.filter_findings(findings, options.select, options.ignore))
+    render = diagnostics.format_finding if options.output_format == "text" else diagnostics.format_json_finding
+    blocks = []
+    for path, group in groupby(shown, key=lambda item: str(item.path)):
+        items = list(group)
+        entries = [(_key(item), render(item)) for item in items]
+        blocks.append(_block(path, entries, options.output_format))
+    return blocks
+
+
+def _key(item: Finding) -> tuple[Any, ...]:
+    return (*diagnostics.sort_key(item), str(item.severity))
+
+
+def _block(path: str, entries: list[tuple[tuple[Any, ...], str]], output_format: str) -> Block:
+    separator = "\n" if output_format == "text" else ",\n"
+    severities = [key[-1] for key, _text in entries]
+    load_codes = diagnostics.LOAD_CODE_PREFIXES
+    load_error = any(key[-1] == Severity.ERROR and key[3].startswith(load_codes) for key, _text in entries)
+    return Block(
+        path,
+        separator.join(text for _key, text in entries),
+        severities.count(Severity.ERROR),
+        severities.count(Severity.WARNING),
+        severities.count(Severity.INFO),
+        load_error,
+        pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL),
+    )
+
+
+# ----------------------------------------------------------------------------------------------- this process
+
+
+@dataclass
+class _Totals:
+    templates: int = 0
+    errors: int = 0
+    warnings: int = 0
+    info: int = 0
+    failed_paths: set[str] = field(default_factory=set)
+
+    def add(self, block: Block) -> None:
+        self.errors += block.errors
+        self.warnings += block.warnings
+        self.info += block.info
+        if block.load_error:
+            self.failed_paths.add(block.path)
+
+    def summary(self) -> diagnostics.Summary:
+        return diagnostics.Summary(self.templates, self.errors, self.warnings, self.info, len(self.failed_paths))
+
+
+def check_tree(
+    discovery: Discovery,
+    options: StreamOptions,
+    write: Callable[[str], None],
+    jobs: int = 1,
+    progress: ProgressBar | None = None,
+) -> int:
+    """Check every unit of `discovery`, write the report through `write`, return the exit status (0 or 1).
+    `progress(total)` is a context manager yielding advance(), called once per template checked."""
+    jobs = jobs if jobs > 0 else os.cpu_count() or 1
+    units = sorted(discovery.units, key=lambda unit: (unit.lowest_path, unit.index))
+    names = [
+        unit_names
+        for result in _ordered(_read_names, _chunks(units, UNITS_PER_NAMES_TASK), jobs, None)
+        for unit_names in result
+    ]
+    duplicates, kept = _duplicates(units, names)
+    set_level = [*discovery.findings, *set_findings(kept)]
+    report = diagnostics.ReportWriter(write, options.output_format)
+    totals = _Totals()
+    pending: list[tuple[str, int, Block]] = []
+    order = 0
+    for block in findings_to_blocks(set_level, options):
+        heapq.heappush(pending, (block.path, order, block))
+        order += 1
+    bounds = [unit.lowest_path for unit in units[1:]]
+    context = _WorkerContext(options, duplicates)
+    bar = progress(len(kept)) if progress is not None else nullcontext(lambda: None)
+    with bar as advance:
+        results = _ordered(_check_units, _chunks(units, UNITS_PER_CHECK_TASK), jobs, context)
+        position = 0
+        for result in results:
+            for checked, blocks in result:
+                totals.templates += checked
+                for block in blocks:
+                    heapq.heappush(pending, (block.path, order, block))
+                    order += 1
+                _write_before(pending, bounds[position] if position < len(bounds) else None, report, totals)
+                position += 1
+                for _ in range(checked):
+                    advance()
+        _write_before(pending, None, report, totals)
+    summary = totals.summary()
+    report.finish(summary)
+    return 1 if summary.errors else 0
+
+
+def _duplicates(units: list[LoadUnit], names: list[list[tuple[str, str]]]) -> tuple[Duplicates, list[Template]]:
+    """Names used by more than one template (each with its places, in walk order) and stand-ins for the others (the
+    templates that will be checked: only their name and source are read, by set_findings)."""
+    places: dict[str, list[tuple[int, int, str]]] = {}
+    for unit, unit_names in zip(units, names, strict=True):
+        for ordinal, (name, source) in enumerate(unit_names):
+            places.setdefault(name, []).append((unit.index, ordinal, source))
+    duplicates = {name: sorted(group) for name, group in places.items() if len(group) > 1}
+    kept = [
+        Template(name, Path(source), "", {}, {})
+        for name, group in places.items()
+        if len(group) == 1
+        for _index, _ordinal, source in group
+    ]
+    return duplicates, kept
+
+
+def _write_before(
+    pending: list[tuple[str, int, Block]], bound: str | None, report: diagnostics.ReportWriter, totals: _Totals
+) -> None:
+    """Write every pending block whose path sorts before `bound` (None: all), merging blocks of the same path."""
+    while pending and (bound is None or pending[0][0] < bound):
+        path, _order, block = heapq.heappop(pending)
+        if not pending or pending[0][0] != path:
+            report.write_block(block.text)
+            totals.add(block)
+            continue
+        same = [block]
+        while pending and pending[0][0] == path:
+            same.append(heapq.heappop(pending)[2])
+        merged = _merge(same, report.output_format)
+        report.write_block(merged.text)
+        totals.add(merged)
+
+
+def _merge(blocks: list[Block], output_format: str) -> Block:
+    streams: list[list[tuple[tuple[Any, ...], str]]] = [pickle.loads(block.entries) for block in blocks]
+    entries: list[tuple[tuple[Any, ...], str]] = []
+    for key, text in heapq.merge(*streams):
+        if not entries or entries[-1][0] != key:
+            entries.append((key, text))
+    return _block(blocks[0].path, entries, output_format)
+
+
+def _chunks(items: list[T], size: int) -> list[list[T]]:
+    return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+def _ordered(
+    function: Callable[[list[T]], R], chunks: list[list[T]], jobs: int, context: _WorkerContext | None
+) -> Iterator[R]:
+    """function(chunk) for every chunk, in order; on `jobs` worker processes with a few chunks in flight (in this
+    process when jobs is 1, when there is one chunk, or when worker processes cannot run)."""
+    if context is not None:
+        _set_context(context)
+    if jobs <= 1 or len(chunks) <= 1:
+        yield from map(function, chunks)
+        return
+    in_flight: deque[Future[R]] = deque()
+    sent = 0
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_set_context, initargs=(_context,)) as pool:
+            while sent < len(chunks) or in_flight:
+                while sent < len(chunks) and len(in_flight) < jobs * TASKS_IN_FLIGHT_PER_JOB:
+                    in_flight.append(pool.submit(function, chunks[sent]))
+                    sent += 1
+                result = in_flight[0].result()
+                in_flight.popleft()  # only once its result is in: a broken pool re-runs what is still in flight
+                yield result
+    except (BrokenProcessPool, OSError):  # no worker processes here (sandbox, killed worker): finish in this process
+        yield from map(function, chunks[sent - len(in_flight) :])
