@@ -17,9 +17,12 @@ A family is merged only when it is exact:
   injected values equals SES's render of the original template (or, without the originals, Mailtrap's render of the
   member's own converted template, which `convert` proved equal to SES's).
 
+Two ways in, one computation (`consolidate`): `ses2mt plan|sync OUT --consolidate` consolidate OUT in memory
+(`consolidate_local`) and hand the merged templates to the upload machinery, which uploads identical payloads once;
 `consolidate_out(OUT, MERGED)` writes an OUT-shaped folder where every member's `mailtrap.json` holds its family's
-merged payload: `ses2mt sync MERGED` uploads each family once (identical content is deduplicated) and its lock file
-maps every SES name to the family's uuid; `MERGED/mailtrap.variants.json` holds the values to inject.
+merged payload and `MERGED/mailtrap.variants.json` the values, for `ses2mt sync MERGED`. Either way the lock file
+maps every SES name to its Mailtrap uuid and the variables to inject (`"variables": {"__text": {...}}`), which is
+where `translate-send --lock` and the runtime adapter read them.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from templating.hbs import (
     BlockStatement,
@@ -43,6 +46,9 @@ from templating.hbs import (
     to_source,
 )
 from templating.model import PartName, Template
+
+if TYPE_CHECKING:
+    from templating.mailtrap.local import LocalTemplate
 
 TEXT_ROOT = "__text"
 VARIANTS_FILE = "mailtrap.variants.json"
@@ -466,12 +472,13 @@ def _content(payload: Mapping[str, str]) -> tuple[str, ...]:
 # -- OUT folders -----------------------------------------------------------------------------------------------
 
 
-def read_members(out: Path) -> list[Member]:
-    """The converted templates of OUT with their fixtures (`OUT/<name>/fixtures/*.json`)."""
+def read_members(out: Path, templates: Sequence[LocalTemplate] | None = None) -> list[Member]:
+    """The converted templates of OUT (or `templates`, already read from OUT) with their fixtures
+    (`OUT/<name>/fixtures/*.json`)."""
     from templating.mailtrap.local import load_local
 
     members = []
-    for local in load_local(out).templates:
+    for local in load_local(out).templates if templates is None else templates:
         fixtures = {}
         for path in sorted((out / local.ses_name / "fixtures").glob("*.json")):
             try:
@@ -511,6 +518,51 @@ def consolidate_out(
     variants = json.dumps(consolidation.variants_json(), indent=2, ensure_ascii=False) + "\n"
     write_atomically(merged_out / VARIANTS_FILE, variants)
     return consolidation, local.problems
+
+
+def consolidate_local(
+    out: Path, templates: Sequence[LocalTemplate], originals: Mapping[str, Template] | None = None
+) -> tuple[Consolidation, list[LocalTemplate]]:
+    """Consolidate OUT's templates in memory: each family member's payload becomes its family's merged payload, with
+    `variables={"__text": values}`; the upload plan then uploads each family once. Same order as `templates`."""
+    from dataclasses import replace
+
+    consolidation = consolidate(read_members(out, templates), originals)
+    by_name = {name: family for family in consolidation.families for name in family.members}
+    merged = [
+        replace(
+            t, payload=dict(by_name[t.ses_name].payload), variables={TEXT_ROOT: by_name[t.ses_name].values[t.ses_name]}
+        )
+        if t.ses_name in by_name
+        else t
+        for t in templates
+    ]
+    return consolidation, merged
+
+
+def load_originals(src: Path) -> dict[str, Template]:
+    """The SES templates OUT was converted from, by name, for the proof against SES's render."""
+    from templating.loaders import load
+
+    return {t.name: t for t in load(src).templates}
+
+
+def describe(consolidation: Consolidation, cap: int) -> list[str]:
+    """Lines for the terminal: each merged family (members, text variables, fixtures proven, slots saved), each family
+    kept apart and why, then the slot count before and after and whether it fits under `cap`."""
+    lines = []
+    for family in consolidation.families:
+        saved = family.slots_saved
+        lines.append(
+            f"merged  {family.name}: {', '.join(family.members)} ({len(next(iter(family.values.values())))} text "
+            f"variables, {family.fixtures_proven} fixtures proven, {saved} slot{'s' if saved != 1 else ''} saved)"
+        )
+    for rejection in consolidation.rejected:
+        lines.append(f"kept    {', '.join(rejection.members)}: not merged ({rejection.reason})")
+    before, after = consolidation.slots_before, consolidation.slots_after
+    fits = "fits" if after <= cap else "does NOT fit"
+    lines.append(f"Mailtrap templates: {before} before, {after} after ({before - after} saved); {fits} in {cap}.")
+    return lines
 
 
 def read_variants(folder: Path) -> dict[str, dict[str, str]]:

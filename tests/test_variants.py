@@ -179,7 +179,10 @@ def test_consolidate_command_writes_merged_folder_and_translate_send_injects_val
     merged = tmp_path / "MERGED"
     result = CliRunner().invoke(main, ["consolidate", str(out), "-o", str(merged)])
     assert result.exit_code == 0, result.output
-    assert "merged  promo (2 variants): promo-acme, promo-zeta (3 text variables, 2 fixtures proven)" in result.stdout
+    assert (
+        "merged  promo (2 variants): promo-acme, promo-zeta (3 text variables, 2 fixtures proven, 1 slot saved)"
+        in result.stdout
+    )
     assert "3 before, 2 after (1 saved); fits in 200" in result.stdout
     acme = json.loads((merged / "promo-acme" / "mailtrap.json").read_text(encoding="utf-8"))
     assert acme == json.loads((merged / "promo-zeta" / "mailtrap.json").read_text(encoding="utf-8"))
@@ -190,10 +193,17 @@ def test_consolidate_command_writes_merged_folder_and_translate_send_injects_val
         "family": "promo (2 variants)",
         TEXT_ROOT: {"s0": "Zeta", "h0": "Zeta:", "t0": "Zeta:"},
     }
-    assert sorted(t.ses_name for t in load_local(merged).templates) == ["other", "promo-acme", "promo-zeta"]
+    local = {t.ses_name: t.variables for t in load_local(merged).templates}
+    assert local == {
+        "other": None,
+        "promo-acme": {TEXT_ROOT: variants["templates"]["promo-acme"][TEXT_ROOT]},
+        "promo-zeta": {TEXT_ROOT: variants["templates"]["promo-zeta"][TEXT_ROOT]},
+    }
 
+    # sync records those values in the lock file: the translator reads them there (one reader, the lock)
     entry = {"id": 1, "uuid": "uuid-promo", "name": "promo (2 variants)", "content_hash": "", "synced_at": ""}
-    lock = {"version": 1, "account_id": "1", "templates": {"promo-zeta": entry, "other": {**entry, "uuid": "u2"}}}
+    zeta = {**entry, "variables": local["promo-zeta"]}
+    lock = {"version": 1, "account_id": "1", "templates": {"promo-zeta": zeta, "other": {**entry, "uuid": "u2"}}}
     (merged / "mailtrap.lock.json").write_text(json.dumps(lock), encoding="utf-8")
     index = TemplateIndex.from_lock(merged)
     call = {

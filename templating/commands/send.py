@@ -139,30 +139,17 @@ def consolidate(out: Path, merged_out: Path, src: Path | None) -> None:
 
     Writes MERGED (-o): every template folder, a family member's holding its family's merged template (so `ses2mt
     sync MERGED` uploads each family once and maps every SES name to it), and MERGED/mailtrap.variants.json with the
-    `__text` values each SES name needs; `translate-send --lock MERGED/mailtrap.lock.json` and the runtime adapter
-    inject them. Every family is proven fixture by fixture; one that is not exact is not merged."""
-    from templating.variants import VARIANTS_FILE, consolidate_out
+    `__text` values each SES name needs, which `sync` records in the lock file for `translate-send --lock` and the
+    runtime adapter to inject. Every family is proven fixture by fixture; one that is not exact is not merged.
+    `ses2mt plan|sync OUT --consolidate` do the same in memory, without MERGED."""
+    from templating.variants import VARIANTS_FILE, consolidate_out, describe, load_originals
 
     if merged_out.resolve() == out.resolve():
         _fail("-o must be another folder than OUT (OUT keeps the unmerged templates)")
-    originals = None
-    if src is not None:
-        from templating.loaders import load
-
-        originals = {t.name: t for t in load(src).templates}
+    originals = load_originals(src) if src is not None else None
     consolidation, problems = consolidate_out(out, merged_out, originals)
     for problem in problems:
         click.echo(f"warning: {problem}", err=True)
-    for family in consolidation.families:
-        click.echo(
-            f"merged  {family.name}: {', '.join(family.members)} "
-            f"({len(next(iter(family.values.values())))} text variables, {family.fixtures_proven} fixtures proven)"
-        )
-    for rejection in consolidation.rejected:
-        click.echo(f"kept    {', '.join(rejection.members)}: not merged ({rejection.reason})")
-    fits = "fits" if consolidation.slots_after <= MAILTRAP_TEMPLATE_CAP else "does NOT fit"
-    click.echo(
-        f"Mailtrap templates: {consolidation.slots_before} before, {consolidation.slots_after} after "
-        f"({consolidation.slots_before - consolidation.slots_after} saved); {fits} in {MAILTRAP_TEMPLATE_CAP}. "
-        f"Wrote {merged_out} and {merged_out / VARIANTS_FILE}; next: `ses2mt sync {merged_out}`."
-    )
+    for line in describe(consolidation, MAILTRAP_TEMPLATE_CAP):
+        click.echo(line)
+    click.echo(f"Wrote {merged_out} and {merged_out / VARIANTS_FILE}; next: `ses2mt sync {merged_out}`.")

@@ -5,6 +5,9 @@ written), MAILTRAP_ACCOUNT_ID (or --account-id), --api-base (or MAILTRAP_API_BAS
 Exit status: 0 ok; 1 some templates failed, were invalid or were refused by the 200 cap, or the API gave up;
 2 usage or configuration errors (no token, no account id, token or account refused, sync without --yes and without
 a terminal to confirm on, lock file of another account).
+
+`--consolidate` (templating.variants): families of templates that differ only in literal text are merged in memory,
+proven, and uploaded once each; the lock file records per SES name the `__text` values its sends need.
 """
 
 from __future__ import annotations
@@ -34,11 +37,12 @@ from templating.mailtrap.client import (
     SlidingWindowLimiter,
     format_field_errors,
 )
-from templating.mailtrap.local import PRIORITY_FILE, load_local
+from templating.mailtrap.local import PRIORITY_FILE, LocalTemplate, load_local
 from templating.mailtrap.lock import LOCK_FILE_NAME, LockFile, LockFileError
 from templating.mailtrap.mapping import FORMATS, MappingError, format_mapping, mapping_from_lock
-from templating.mailtrap.plan import Kind, Plan, build_plan
+from templating.mailtrap.plan import TEMPLATE_CAP, Kind, Plan, build_plan
 from templating.mailtrap.sync import DEFAULT_JOBS, Outcome, Status, SyncResult, apply_plan
+from templating.variants import Consolidation, consolidate_local, describe, load_originals
 
 TOKEN_VARIABLE = "MAILTRAP_API_TOKEN"
 ACCOUNT_VARIABLE = "MAILTRAP_ACCOUNT_ID"
@@ -98,6 +102,8 @@ class Settings:
     rate: tuple[int, float]
     prune: bool
     partial: bool
+    consolidate: bool = False
+    src: Path | None = None
 
 
 def _token() -> str:
@@ -149,6 +155,19 @@ def _common_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "and report the rest, instead of refusing.",
         ),
         click.option(
+            "--consolidate",
+            is_flag=True,
+            help="Merge families of templates that differ only in literal text (locales, brands) into one Mailtrap "
+            "template each, proven exact, to fit more than 200; the lock file records the values to inject.",
+        ),
+        click.option(
+            "--src",
+            type=click.Path(exists=True, path_type=Path),
+            default=None,
+            help="With --consolidate: the SES templates OUT was converted from, so the proof compares with SES's "
+            "render of each original (else with Mailtrap's render of each converted template).",
+        ),
+        click.option(
             "--rate-limit",
             "rate",
             default=f"{DEFAULT_RATE_LIMIT}/{DEFAULT_RATE_WINDOW:g}",
@@ -165,6 +184,40 @@ def _common_options(command: Callable[..., Any]) -> Callable[..., Any]:
 # -- shared steps -------------------------------------------------------------------------------------------------
 
 
+def _settings(
+    out: Path,
+    account_id: str | None,
+    api_base: str,
+    rate: tuple[int, float],
+    prune: bool,
+    partial: bool,
+    consolidate: bool,
+    src: Path | None,
+) -> Settings:
+    if src is not None and not consolidate:
+        _fail("--src is used by --consolidate only", EXIT_USAGE)
+    return Settings(out, _account_id(account_id), api_base, rate, prune, partial, consolidate, src)
+
+
+def _consolidated(settings: Settings, templates: list[LocalTemplate]) -> list[LocalTemplate]:
+    """With --consolidate: OUT's templates with every family member's payload replaced by its family's merged one
+    (identical payloads are then uploaded once by the plan), after printing the families."""
+    if not settings.consolidate:
+        return templates
+    _say(f"Consolidating {len(templates)} templates (merge and prove families)...", err=True)
+    originals = load_originals(settings.src) if settings.src is not None else None
+    consolidation, merged = consolidate_local(settings.out, templates, originals)
+    _print_consolidation(consolidation)
+    return merged
+
+
+def _print_consolidation(consolidation: Consolidation) -> None:
+    for line in describe(consolidation, TEMPLATE_CAP):
+        _say(line)
+    if not consolidation.families:
+        _say("Consolidate: no family of templates differing only in text was merged; uploading as without it.")
+
+
 @contextmanager
 def _session(settings: Settings, max_time: float) -> Iterator[tuple[MailtrapClient, LockFile, Plan]]:
     local = load_local(settings.out)
@@ -176,6 +229,7 @@ def _session(settings: Settings, max_time: float) -> Iterator[tuple[MailtrapClie
     except LockFileError as error:
         _fail(str(error), EXIT_USAGE)
     token = _token()
+    templates = _consolidated(settings, local.templates)
     limiter = SlidingWindowLimiter(*settings.rate)
     client = MailtrapClient(
         token, settings.account_id, settings.api_base, limiter=limiter, deadline=time.monotonic() + max_time
@@ -187,7 +241,7 @@ def _session(settings: Settings, max_time: float) -> Iterator[tuple[MailtrapClie
             _fail(str(error), EXIT_USAGE)
         except ApiError as error:
             _fail(f"cannot read the account's templates: {error}", EXIT_FAILED)
-        plan = build_plan(local.templates, remote, lock, prune=settings.prune, partial=settings.partial)
+        plan = build_plan(templates, remote, lock, prune=settings.prune, partial=settings.partial)
         yield client, lock, plan
     finally:
         client.close()
@@ -221,8 +275,9 @@ def _print_plan(plan: Plan, settings: Settings) -> None:
     _say(f"Plan: {counts}.")
     if plan.dedupe_saved:
         uploaded = plan.local_count - len(plan.of(Kind.INVALID)) - plan.dedupe_saved
+        label = "Dedupe (consolidated families count as identical)" if settings.consolidate else "Dedupe"
         _say(
-            f"Dedupe: {plan.local_count - len(plan.of(Kind.INVALID))} SES templates -> {uploaded} Mailtrap templates "
+            f"{label}: {plan.local_count - len(plan.of(Kind.INVALID))} SES templates -> {uploaded} Mailtrap templates "
             f"({plan.dedupe_saved} saved)."
         )
     if plan.refused:
@@ -230,8 +285,9 @@ def _print_plan(plan: Plan, settings: Settings) -> None:
         blocked = ", ".join(a.name for a in plan.of(Kind.BLOCKED))
         _say(
             f"Refused: the account has {plan.existing} templates and this plan needs {needed}, "
-            f"{plan.over_by} over the {plan.cap}-template cap. Nothing is sent. Do not fit: {blocked}. "
-            f"Use --partial to upload in priority order (OUT/{PRIORITY_FILE}, then alphabetical), --prune, or delete "
+            f"{plan.over_by} over the {plan.cap}-template cap. Nothing is sent. Do not fit: {blocked}. Use "
+            + ("" if settings.consolidate else "--consolidate to merge variants (locales, brands), ")
+            + f"--partial to upload in priority order (OUT/{PRIORITY_FILE}, then alphabetical), --prune, or delete "
             "templates in Mailtrap.",
             err=True,
         )
@@ -256,9 +312,20 @@ def _plan_exit_code(plan: Plan) -> int:
 
 @click.command("plan")
 @_common_options
-def plan(out: Path, account_id: str | None, api_base: str, prune: bool, partial: bool, rate: tuple[int, float]) -> None:
-    """Show what `sync` would do to the Mailtrap account, and the slots left under its 200-template cap."""
-    settings = Settings(out, _account_id(account_id), api_base, rate, prune, partial)
+def plan(
+    out: Path,
+    account_id: str | None,
+    api_base: str,
+    prune: bool,
+    partial: bool,
+    consolidate: bool,
+    src: Path | None,
+    rate: tuple[int, float],
+) -> None:
+    """Show what `sync` would do to the Mailtrap account, and the slots left under its 200-template cap.
+
+    With --consolidate, first the families merged (members, slots saved) and the template count before and after."""
+    settings = _settings(out, account_id, api_base, rate, prune, partial, consolidate, src)
     with _session(settings, DEFAULT_MAX_TIME) as (_client, _lock, the_plan):
         _print_plan(the_plan, settings)
     sys.exit(_plan_exit_code(the_plan))
@@ -291,14 +358,19 @@ def sync(
     api_base: str,
     prune: bool,
     partial: bool,
+    consolidate: bool,
+    src: Path | None,
     rate: tuple[int, float],
     yes: bool,
     dry_run: bool,
     jobs: int,
     max_time: float,
 ) -> None:
-    """Create, update (and with --prune delete) Mailtrap templates to match OUT; remember them in the lock file."""
-    settings = Settings(out, _account_id(account_id), api_base, rate, prune, partial)
+    """Create, update (and with --prune delete) Mailtrap templates to match OUT; remember them in the lock file.
+
+    With --consolidate, each merged family is uploaded once and the lock file maps every member's SES name to it with
+    the `__text` values to inject (translate-send --lock and the runtime adapter add them)."""
+    settings = _settings(out, account_id, api_base, rate, prune, partial, consolidate, src)
     with _session(settings, max_time) as (client, lock, the_plan):
         _print_plan(the_plan, settings)
         if the_plan.refused:

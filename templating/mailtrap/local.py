@@ -3,16 +3,21 @@
 Contract: `OUT/<TemplateName>/mailtrap.json` is Mailtrap's create payload `{"name", "subject", "category", "body_html",
 "body_text"}`; `OUT/report.json` lists templates with `status` "converted" | "failed" (only converted ones are
 uploaded; without report.json every mailtrap.json is). `OUT/priority.txt` (optional) lists TemplateNames, one a line,
-`#` starts a comment: those go first, in that order, the rest follow alphabetically.
+`#` starts a comment: those go first, in that order, the rest follow alphabetically. `OUT/mailtrap.variants.json`
+(written by `ses2mt consolidate`, optional) gives the `__text` values of the templates merged into a family; `sync`
+records them in the lock file, where `translate-send` and the runtime adapter read them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from templating.variants import TEXT_ROOT, VARIANTS_FILE, read_variants
 
 PAYLOAD_FIELDS = ("name", "subject", "category", "body_html", "body_text")
 CONTENT_FIELDS = ("subject", "body_html", "body_text")
@@ -27,11 +32,13 @@ BODY_LIMIT = 10_000_000
 
 @dataclass(frozen=True, slots=True)
 class LocalTemplate:
-    """One converted template: `ses_name` is the folder name (SES TemplateName), `payload` what Mailtrap receives."""
+    """One converted template: `ses_name` is the folder name (SES TemplateName), `payload` what Mailtrap receives,
+    `variables` what a send must add to its template variables (`{"__text": {...}}` for a consolidated template)."""
 
     ses_name: str
     payload: dict[str, str]
     path: Path
+    variables: Mapping[str, Mapping[str, str]] | None = None
 
     @property
     def name(self) -> str:
@@ -88,6 +95,7 @@ def load_local(out: Path) -> LocalSet:
         template = _read_template(out, ses_name, problems)
         if template is not None:
             templates.append(template)
+    templates = _with_variants(out, templates, problems)
     order, priority_problems = _priority(out, {t.ses_name for t in templates})
     problems += priority_problems
     templates.sort(key=lambda t: (order.get(t.ses_name, len(order)), t.ses_name))
@@ -130,6 +138,15 @@ def _read_template(out: Path, ses_name: str, problems: list[str]) -> LocalTempla
     if unknown:
         problems.append(f"{path}: ignored unknown keys {', '.join(unknown)}")
     return LocalTemplate(ses_name, payload, path)  # type: ignore[arg-type]
+
+
+def _with_variants(out: Path, templates: list[LocalTemplate], problems: list[str]) -> list[LocalTemplate]:
+    try:
+        values = read_variants(out)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        problems.append(f"{out / VARIANTS_FILE}: cannot read the variants file ({error}); no values recorded")
+        return templates
+    return [replace(t, variables={TEXT_ROOT: values[t.ses_name]}) if t.ses_name in values else t for t in templates]
 
 
 def _priority(out: Path, known: set[str]) -> tuple[dict[str, int], list[str]]:

@@ -1,4 +1,5 @@
-"""The lock file `OUT/mailtrap.lock.json`: which Mailtrap template each SES template went to.
+"""The lock file `OUT/mailtrap.lock.json`: which Mailtrap template each SES template went to, and for a template
+merged into a consolidated family (`sync --consolidate`, templating.variants), the variables to inject when sending.
 
 Written atomically (temp file + rename) after every successful API call, so a sync killed at any moment resumes
 without duplicates: creates are announced in `pending` before they are sent, so a template that reached Mailtrap
@@ -11,6 +12,7 @@ import json
 import os
 import tempfile
 import threading
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +38,9 @@ class LockEntry:
     content_hash: str
     synced_at: str
     created_by_tool: bool
+    variables: dict[str, Any] | None = None
+    """Added to the send call's template variables (`{"__text": {...}}` for a consolidated template); absent in
+    lock files written before consolidation existed, and for every template that was not merged."""
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> LockEntry:
@@ -46,7 +51,22 @@ class LockEntry:
             content_hash=str(data.get("content_hash", "")),
             synced_at=str(data.get("synced_at", "")),
             created_by_tool=bool(data.get("created_by_tool", False)),
+            variables=_variables(data.get("variables")),
         )
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        if self.variables is None:
+            del data["variables"]
+        return data
+
+
+def _variables(value: Any) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise TypeError(f"variables must be an object of objects, not {value!r}")
+    return {str(key): dict(inner) for key, inner in value.items()}
 
 
 class LockFile:
@@ -92,9 +112,14 @@ class LockFile:
             self._save_locked()
 
     def record(
-        self, ses_names: list[str] | tuple[str, ...], remote: dict[str, Any], content_hash: str, created: bool
+        self,
+        ses_names: list[str] | tuple[str, ...],
+        remote: dict[str, Any],
+        content_hash: str,
+        created: bool,
+        variables: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
-        """Map every SES name to the Mailtrap template `remote` and save."""
+        """Map every SES name to the Mailtrap template `remote` (with `variables[name]` to inject, if any) and save."""
         with self._mutex:
             now = utc_now()
             for ses_name in ses_names:
@@ -109,6 +134,7 @@ class LockFile:
                     content_hash=content_hash,
                     synced_at=now,
                     created_by_tool=created_by_tool,
+                    variables=_copy((variables or {}).get(ses_name)),
                 )
             self.pending.pop(str(remote["name"]), None)
             self._save_locked()
@@ -133,12 +159,16 @@ class LockFile:
         return {
             "version": LOCK_VERSION,
             "account_id": self.account_id,
-            "templates": {name: asdict(self.entries[name]) for name in sorted(self.entries)},
+            "templates": {name: self.entries[name].to_json() for name in sorted(self.entries)},
             "pending": dict(sorted(self.pending.items())),
         }
 
     def _save_locked(self) -> None:
         write_atomically(self.path, json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n")
+
+
+def _copy(variables: Mapping[str, Mapping[str, Any]] | None) -> dict[str, Any] | None:
+    return None if variables is None else {key: dict(inner) for key, inner in variables.items()}
 
 
 def write_atomically(path: Path, text: str) -> None:

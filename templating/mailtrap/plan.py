@@ -8,6 +8,7 @@ above that refuses the whole plan, or with `partial` uploads in priority order a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -45,6 +46,8 @@ class Action:
     created_by_tool: bool = False
     note: str = ""
     errors: dict[str, list[str]] = field(default_factory=dict)
+    variables: dict[str, Mapping[str, Mapping[str, str]]] = field(default_factory=dict)
+    """SES name -> what its sends add to their template variables (only the names that need something)."""
 
     @property
     def content_hash(self) -> str:
@@ -212,6 +215,7 @@ def _action_for_group(
     warnings: list[str],
 ) -> Action:
     ses_names = tuple(t.ses_name for t in group)
+    variables = {t.ses_name: t.variables for t in group if t.variables is not None}
     if claimed is None:
         leader = group[0]
         return Action(
@@ -220,7 +224,8 @@ def _action_for_group(
             ses_names,
             dict(leader.payload),
             created_by_tool=True,
-            note=_dedupe_note(ses_names),
+            note=_dedupe_note(ses_names, variables),
+            variables=variables,
         )
     leader, remote = claimed
     payload = dict(leader.payload)
@@ -237,13 +242,23 @@ def _action_for_group(
     created_by_tool = remote_id in lock.ids_created_by_tool() or str(remote.get("name")) in lock.pending
     kind = Kind.UPDATE if changes else Kind.UNCHANGED
     return Action(
-        kind, payload["name"], ses_names, payload, tuple(changes), remote, created_by_tool, note=_dedupe_note(ses_names)
+        kind,
+        payload["name"],
+        ses_names,
+        payload,
+        tuple(changes),
+        remote,
+        created_by_tool,
+        note=_dedupe_note(ses_names, variables),
+        variables=variables,
     )
 
 
-def _dedupe_note(ses_names: tuple[str, ...]) -> str:
+def _dedupe_note(ses_names: tuple[str, ...], variables: Mapping[str, object]) -> str:
     if len(ses_names) < 2:
         return ""
+    if variables:
+        return f"serves {len(ses_names)} SES templates, each with its own text values"
     return f"also serves {', '.join(ses_names[1:])} (identical)"
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -75,8 +75,8 @@ def apply_plan(
     for name in plan.stale_pending:  # announced creates that never reached the account
         lock.drop_pending(name)
     for action in plan.of(Kind.UNCHANGED):
-        if action.remote is not None and any(lock.entries.get(name) is None for name in action.ses_names):
-            lock.record(action.ses_names, action.remote, action.content_hash, action.created_by_tool)
+        if action.remote is not None and _lock_is_behind(action, lock):
+            lock.record(action.ses_names, action.remote, action.content_hash, action.created_by_tool, action.variables)
     stop = _Stop()
     outcomes: list[Outcome] = []
     for phase in ([Kind.DELETE], [Kind.CREATE, Kind.UPDATE]):
@@ -89,6 +89,21 @@ def apply_plan(
     else:
         reason = None
     return SyncResult(outcomes, reason, time.monotonic() - started, stop.auth)
+
+
+def _lock_is_behind(action: Action, lock: LockFile) -> bool:
+    """An unchanged template still needs recording when a name is missing or its values to inject changed (a
+    consolidated member's text can change without changing the family's merged template)."""
+    for name in action.ses_names:
+        entry = lock.entries.get(name)
+        expected = action.variables.get(name)
+        if entry is None or entry.variables != (None if expected is None else _plain(expected)):
+            return True
+    return False
+
+
+def _plain(variables: Mapping[str, Mapping[str, str]]) -> dict[str, dict[str, str]]:
+    return {key: dict(inner) for key, inner in variables.items()}
 
 
 def _run_phase(
@@ -131,11 +146,11 @@ def _apply_one(action: Action, client: MailtrapClient, lock: LockFile, stop: _St
             assert action.payload is not None
             lock.announce_create(action.name)
             created = client.create_template(action.payload)
-            lock.record(action.ses_names, created, action.content_hash, created=True)
+            lock.record(action.ses_names, created, action.content_hash, created=True, variables=action.variables)
         else:
             assert action.remote is not None
             updated = client.update_template(int(action.remote["id"]), action.update_fields)
-            lock.record(action.ses_names, updated, action.content_hash, action.created_by_tool)
+            lock.record(action.ses_names, updated, action.content_hash, action.created_by_tool, action.variables)
     except AuthError as error:
         stop.set(str(error), auth=True)
         return Outcome(action, Status.FAILED, str(error))

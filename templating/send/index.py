@@ -3,8 +3,9 @@
 Sources, in the order `TemplateIndex.discover` tries them: a lock file written by `ses2mt sync`
 (`OUT/mailtrap.lock.json`), else environment variables `MAILTRAP_TEMPLATE_<NAME>=<uuid>` as `ses2mt mapping --format
 env` prints them. Beside a lock file, `OUT/<name>/mailtrap.json` (written by `ses2mt convert`) tells the category the
-Mailtrap template carries, and `OUT/mailtrap.variants.json` (written by `ses2mt consolidate`) the `__text` values
-a consolidated template needs per SES name.
+Mailtrap template carries. A lock entry's `variables` (written by `sync --consolidate`, or by `sync MERGED` after
+`ses2mt consolidate`) are what a consolidated template needs per SES name: `{"__text": {...}}`, added to the send's
+template variables.
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from templating.variants import TEXT_ROOT, VARIANTS_FILE, read_variants
 
 # templating.mailtrap re-exports the adapter, which imports this module: its modules are imported where used.
 LOCK_FILE_NAME = "mailtrap.lock.json"
@@ -38,7 +37,8 @@ class TemplateIndex:
     categories: dict[str, str] = field(default_factory=dict)
     description: str = "the template mapping"
     out: Path | None = None
-    variants: dict[str, dict[str, str]] = field(default_factory=dict)
+    injected: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """SES name -> variables every send of it carries on top of its own (from the lock file's `variables`)."""
 
     def uuid(self, ses_name: str) -> str | None:
         return self.uuids.get(ses_name)
@@ -55,8 +55,8 @@ class TemplateIndex:
     def inject(self, ses_name: str, variables: dict[str, Any]) -> dict[str, Any]:
         """The variables with the `__text` values a consolidated template needs for this SES name (see
         templating.variants); unchanged for a template that was not merged."""
-        values = self.variants.get(ses_name)
-        return variables if values is None else {**variables, TEXT_ROOT: dict(values)}
+        extra = self.injected.get(ses_name)
+        return variables if not extra else {**variables, **{key: dict(value) for key, value in extra.items()}}
 
     def slots_used(self) -> int:
         """Distinct Mailtrap templates this index points at (several SES names may share one)."""
@@ -77,11 +77,8 @@ class TemplateIndex:
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
             raise LockReadError(f"{path}: cannot read the lock file ({error})") from None
         uuids = {name: entry.uuid for name, entry in entries.items()}
-        try:
-            variants = read_variants(path.parent)
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
-            raise LockReadError(f"{path.parent / VARIANTS_FILE}: cannot read the variants file ({error})") from None
-        return cls(uuids=uuids, description=str(path), out=path.parent, variants=variants)
+        injected = {name: entry.variables for name, entry in entries.items() if entry.variables}
+        return cls(uuids=uuids, description=str(path), out=path.parent, injected=injected)
 
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, str], description: str = "the given mapping") -> TemplateIndex:
