@@ -1,7 +1,7 @@
 """`ses2mt check` of a big set without holding it: templates are loaded and checked one file (or folder) at a time in
 worker processes, and the report is written while they work, exactly as the whole-set path would write it.
 
-    check_tree(discovery, options, write, jobs=0, progress_bar=...) -> exit status
+    check_tree(discovery, options, write, jobs=1, progress=None) -> exit status (0, or 1 when an error is shown)
 
 1. discover(src) (templating.loaders) walks SRC in this process: a LoadUnit per template file or folder.
 2. Names pass: the workers load every unit without fixtures and send back its templates' names and sources. From them
@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
 from typing import Any, TypeVar
@@ -50,6 +50,7 @@ __all__ = ["Block", "StreamOptions", "check_tree", "findings_to_blocks"]
 UNITS_PER_CHECK_TASK = 8
 UNITS_PER_NAMES_TASK = 64
 TASKS_IN_FLIGHT_PER_JOB = 3
+SEVERITIES = (Severity.ERROR, Severity.WARNING, Severity.INFO)
 ProgressBar = Callable[[int], AbstractContextManager[Callable[[], None]]]  # total -> advance()
 T = TypeVar("T")
 R = TypeVar("R")
@@ -175,23 +176,49 @@ def _block(path: str, entries: list[tuple[tuple[Any, ...], str]], output_format:
 # ----------------------------------------------------------------------------------------------- this process
 
 
-@dataclass
-class _Totals:
-    templates: int = 0
-    errors: int = 0
-    warnings: int = 0
-    info: int = 0
-    failed_paths: set[str] = field(default_factory=set)
+class _SortedOutput:
+    """Blocks waiting for their turn (a heap by path), written once no unit still to come can report a path before
+    them; the counts of what was written, for the summary."""
 
-    def add(self, block: Block) -> None:
-        self.errors += block.errors
-        self.warnings += block.warnings
-        self.info += block.info
+    def __init__(self, report: diagnostics.ReportWriter) -> None:
+        self.report = report
+        self.pending: list[tuple[str, int, Block]] = []
+        self.received = 0
+        self.templates = 0
+        self.counts = dict.fromkeys(SEVERITIES, 0)
+        self.failed_paths: set[str] = set()
+
+    def add(self, blocks: Iterable[Block]) -> None:
+        for block in blocks:
+            heapq.heappush(self.pending, (block.path, self.received, block))
+            self.received += 1
+
+    def write_before(self, bound: str | None) -> None:
+        """Write every pending block whose path sorts before `bound` (None: all), merging blocks of the same path."""
+        pending = self.pending
+        while pending and (bound is None or pending[0][0] < bound):
+            path, _received, block = heapq.heappop(pending)
+            if pending and pending[0][0] == path:
+                same = [block]
+                while pending and pending[0][0] == path:
+                    same.append(heapq.heappop(pending)[2])
+                block = _merge(same, self.report.output_format)
+            self._write(block)
+
+    def _write(self, block: Block) -> None:
+        self.report.write_block(block.text)
+        self.counts[Severity.ERROR] += block.errors
+        self.counts[Severity.WARNING] += block.warnings
+        self.counts[Severity.INFO] += block.info
         if block.load_error:
             self.failed_paths.add(block.path)
 
-    def summary(self) -> diagnostics.Summary:
-        return diagnostics.Summary(self.templates, self.errors, self.warnings, self.info, len(self.failed_paths))
+    def finish(self) -> diagnostics.Summary:
+        self.write_before(None)
+        errors, warnings, info = (self.counts[severity] for severity in SEVERITIES)
+        summary = diagnostics.Summary(self.templates, errors, warnings, info, len(self.failed_paths))
+        self.report.finish(summary)
+        return summary
 
 
 def check_tree(
@@ -205,40 +232,21 @@ def check_tree(
     `progress(total)` is a context manager yielding advance(), called once per template checked."""
     jobs = jobs if jobs > 0 else os.cpu_count() or 1
     units = sorted(discovery.units, key=lambda unit: (unit.lowest_path, unit.index))
-    names = [
-        unit_names
-        for result in _ordered(_read_names, _chunks(units, UNITS_PER_NAMES_TASK), jobs, None)
-        for unit_names in result
-    ]
-    duplicates, kept = _duplicates(units, names)
-    set_level = [*discovery.findings, *set_findings(kept)]
-    report = diagnostics.ReportWriter(write, options.output_format)
-    totals = _Totals()
-    pending: list[tuple[str, int, Block]] = []
-    order = 0
-    for block in findings_to_blocks(set_level, options):
-        heapq.heappush(pending, (block.path, order, block))
-        order += 1
+    names_chunks = _ordered(_read_names, _chunks(units, UNITS_PER_NAMES_TASK), jobs, None)
+    duplicates, kept = _duplicates(units, [unit_names for chunk in names_chunks for unit_names in chunk])
+    output = _SortedOutput(diagnostics.ReportWriter(write, options.output_format))
+    output.add(findings_to_blocks([*discovery.findings, *set_findings(kept)], options))
     bounds = [unit.lowest_path for unit in units[1:]]
     context = _WorkerContext(options, duplicates)
-    bar = progress(len(kept)) if progress is not None else nullcontext(lambda: None)
-    with bar as advance:
-        results = _ordered(_check_units, _chunks(units, UNITS_PER_CHECK_TASK), jobs, context)
-        position = 0
-        for result in results:
-            for checked, blocks in result:
-                totals.templates += checked
-                for block in blocks:
-                    heapq.heappush(pending, (block.path, order, block))
-                    order += 1
-                _write_before(pending, bounds[position] if position < len(bounds) else None, report, totals)
-                position += 1
-                for _ in range(checked):
-                    advance()
-        _write_before(pending, None, report, totals)
-    summary = totals.summary()
-    report.finish(summary)
-    return 1 if summary.errors else 0
+    with progress(len(kept)) if progress is not None else nullcontext(lambda: None) as advance:
+        reports = _ordered(_check_units, _chunks(units, UNITS_PER_CHECK_TASK), jobs, context)
+        for position, (checked, blocks) in enumerate(report for chunk in reports for report in chunk):
+            output.templates += checked
+            output.add(blocks)
+            output.write_before(bounds[position] if position < len(bounds) else None)
+            for _ in range(checked):
+                advance()
+    return 1 if output.finish().errors else 0
 
 
 def _duplicates(units: list[LoadUnit], names: list[list[tuple[str, str]]]) -> tuple[Duplicates, list[Template]]:
@@ -256,24 +264,6 @@ def _duplicates(units: list[LoadUnit], names: list[list[tuple[str, str]]]) -> tu
         for _index, _ordinal, source in group
     ]
     return duplicates, kept
-
-
-def _write_before(
-    pending: list[tuple[str, int, Block]], bound: str | None, report: diagnostics.ReportWriter, totals: _Totals
-) -> None:
-    """Write every pending block whose path sorts before `bound` (None: all), merging blocks of the same path."""
-    while pending and (bound is None or pending[0][0] < bound):
-        path, _order, block = heapq.heappop(pending)
-        if not pending or pending[0][0] != path:
-            report.write_block(block.text)
-            totals.add(block)
-            continue
-        same = [block]
-        while pending and pending[0][0] == path:
-            same.append(heapq.heappop(pending)[2])
-        merged = _merge(same, report.output_format)
-        report.write_block(merged.text)
-        totals.add(merged)
 
 
 def _merge(blocks: list[Block], output_format: str) -> Block:
