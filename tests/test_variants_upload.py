@@ -251,6 +251,9 @@ def test_consolidating_an_account_synced_without_it_updates_one_member_and_prune
     lock = LockFile.load(out)
     assert {entry.uuid for entry in lock.entries.values()} == {mailtrap_server.templates[0]["uuid"]}
     assert lock.entries["hi-fr"].variables == {"__text": {"s0": "Bonjour", "h0": "Bonjour,"}}
+    mapping = invoke(mailtrap_server, "mapping", str(out), "--format", "env")
+    assert mapping.exit_code == 0 and mapping.stdout.count("MAILTRAP_TEMPLATE_HI_") == 3
+    assert "3 SES templates were consolidated (hi-de, hi-en, hi-fr)" in mapping.stderr
 
 
 def test_src_without_consolidate_is_a_usage_error(tmp_path: Path, mailtrap_server: MailtrapServer) -> None:

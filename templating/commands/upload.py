@@ -453,4 +453,13 @@ def mapping(out: Path, output_format: str) -> None:
         text = format_mapping(mapping_from_lock(lock), output_format)
     except (LockFileError, MappingError) as error:
         _fail(str(error), EXIT_USAGE)
+    consolidated = sorted(name for name, entry in lock.entries.items() if entry.variables)
+    if consolidated:
+        _say(
+            f"warning: {len(consolidated)} SES templates were consolidated ({', '.join(consolidated[:3])}"
+            f"{', ...' if len(consolidated) > 3 else ''}): their sends also need the `__text` values in "
+            f"{out / LOCK_FILE_NAME}, which this mapping does not carry; send them through `translate-send --lock` "
+            "or the runtime adapter with the lock file, or they print empty text where their words were",
+            err=True,
+        )
     click.echo(text, nl=False)
