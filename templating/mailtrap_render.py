@@ -21,13 +21,20 @@ lists each thing it changes about pybars3 and why:
   print the Python way, `{}` is falsy for pybars3's `#if`, and such differences are reported by verification.
 
 Everything else (parsing, paths, `../`, whitespace and standalone lines, escaping, `#if`, `#each`) is pybars3's own.
+
+Compiling: pybars3 compiles slowly (a third of a second for a 24 KB email), so a converted template is compiled in
+chunks cut at top-level boundaries, each cached by its text, and an edited template only compiles its changed chunks;
+rendering concatenates the chunks' renders, which is pybars3's render of the whole (see "Compiling in pieces" below
+for why, and for where the whole template is compiled at once instead).
 """
 
 from __future__ import annotations
 
 import re
+import sys
 import threading
-from collections.abc import Callable, Mapping
+import zlib
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -107,12 +114,27 @@ class _HandlebarsWhitespaceCompiler(Compiler):
 
 @lru_cache(maxsize=512)
 def compile_pybars(source: str) -> CompiledPybars:
-    """pybars3's compiled template for `source`, cached by content (pybars3 compiles slowly)."""
+    """pybars3's compiled template for `source`, cached by content: compiled in pieces (see `compile_in_chunks`), so
+    that an edited template recompiles only the pieces that changed; the whole at once where pieces cannot be used."""
+    items = top_level_items(source)
+    return compile_in_chunks(items) or _compile_source("".join(items))
+
+
+def compile_whole(source: str) -> CompiledPybars:
+    """pybars3's compiled template for `source` in one piece (uncached): what `compile_pybars` must be equal to."""
+    return _compile_source(apply_whitespace_control(source))
+
+
+def _compile_source(prepared: str, compiler_class: type[Compiler] = _HandlebarsWhitespaceCompiler) -> CompiledPybars:
     with _compiler_lock:
         try:
-            return _HandlebarsWhitespaceCompiler().compile(apply_whitespace_control(source))
+            compiled = compiler_class().compile(prepared)
         except Exception as exc:
             raise MailtrapRenderError(f"pybars3 cannot compile the converted template: {exc}") from None
+    # pybars3 registers every compiled template as a module in sys.modules; the function keeps its own globals, so
+    # dropping the entry lets the caches below decide how long a compiled template lives.
+    sys.modules.pop(compiled.__module__, None)
+    return compiled
 
 
 def render_mailtrap(source: str, data: Mapping[str, Any]) -> str:
@@ -357,27 +379,151 @@ def _whitespace_program(body: list[Any], is_root: bool) -> None:
             _omit_left(current.inverse if current.inverse is not None else current.program, None)
 
 
-def _print(body: list[Any] | None) -> str:
-    out: list[str] = []
-    for item in body or []:
-        if isinstance(item, _Content):
-            out.append(item.value.replace("\r", CARRIAGE_RETURN_STANDIN))
-        elif isinstance(item, _Tag):
-            out.append(item.bare)
-        else:
-            out.append(item.open.bare)
-            first, second = (item.program, item.inverse) if item.open.kind == "open" else (item.inverse, item.program)
-            out.append(_print(first))
-            if item.else_tag is not None:
-                out.append(item.else_tag.bare)
-                out.append(_print(second))
-            if item.close is not None:
-                out.append(item.close.bare)
+def _print_item(item: _Content | _Tag | _Block) -> str:
+    if isinstance(item, _Content):
+        return item.value.replace("\r", CARRIAGE_RETURN_STANDIN)
+    if isinstance(item, _Tag):
+        return item.bare
+    out = [item.open.bare]
+    first, second = (item.program, item.inverse) if item.open.kind == "open" else (item.inverse, item.program)
+    out.append(_print(first))
+    if item.else_tag is not None:
+        out.append(item.else_tag.bare)
+        out.append(_print(second))
+    if item.close is not None:
+        out.append(item.close.bare)
     return "".join(out)
+
+
+def _print(body: list[Any] | None) -> str:
+    return "".join(_print_item(item) for item in body or [])
+
+
+def top_level_items(source: str) -> list[str]:
+    """The whitespace-controlled source, one string per top-level content run, tag or block (as the scanner sees
+    them); joined, they are `apply_whitespace_control(source)`."""
+    tree = _tree(_scan(source))
+    _whitespace_program(tree, True)
+    return [_print_item(item) for item in tree]
 
 
 def apply_whitespace_control(source: str) -> str:
     """The source with handlebars.js's standalone-line and `~` stripping applied (and the `~` markers removed)."""
-    tree = _tree(_scan(source))
-    _whitespace_program(tree, True)
-    return _print(tree)
+    return "".join(top_level_items(source))
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Compiling in pieces. pybars3's parser (PyMeta, pure Python) needs a third of a second for a 24 KB email, and an
+# edited template is mostly unchanged. So the whitespace-controlled source (the whitespace rules need the whole
+# template) is cut between top-level items, or after a line or ">" of top-level text, into chunks of about 0.5-2 KB,
+# each compiled by pybars3 on its own and cached by its text; a render is the chunks' renders, concatenated. Cuts are
+# chosen by content (a checksum of the piece after a possible cut), so an edit moves no cut outside the chunk it is in
+# (or the next one) and only that chunk is compiled again.
+#
+# Why this is pybars3's own result. Rendering: a top-level pybars3 statement (text, mustache, block, comment, partial
+# call) reads only the render's arguments, which every chunk gets unchanged (the root context, so `@root` and a
+# top-level `../` are that same data object, and the helpers); it leaves nothing for the next statement (each sets
+# its locals before reading them); its output is appended in order. Parsing: a chunk is parsed without the text after
+# it, so pybars3's parser must read all of it (checked here; pybars3 itself does not, see `_ChunkCompiler`), and then
+# every pybars3 statement in it ends inside it, parsed as in the whole template, as long as no decision of the
+# parser looked past the cut. Only two do without failing the chunk:
+# text ends before "{{" (so no cut follows a "{"), and a `[segment]` runs to the next "]" (so no cut follows a "["
+# without a "]" after it in the chunk). Anything else that runs past the cut (an unclosed block, a string argument
+# holding "}}", a comment our scanner reads differently) leaves the chunk unparsable; then the whole template is
+# compiled in one piece, so a template pybars3 rejects is rejected with the same message.
+
+CHUNK_MIN = 512  # characters a chunk has at least, unless the template ends
+CHUNK_MAX = 2048  # past this, a chunk ends at the next possible cut
+CHUNK_SPACING = 4  # past CHUNK_MIN, about one possible cut in this many ends a chunk
+CHUNK_CACHE_SIZE = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkedTemplate:
+    """A template compiled in pieces; called like a pybars3 template."""
+
+    pieces: tuple[CompiledPybars, ...]
+
+    def __call__(self, context: Any, helpers: Mapping[str, Callable[..., Any]] | None = None) -> str:
+        return "".join(str(piece(context, helpers=helpers)) for piece in self.pieces)
+
+
+def compile_in_chunks(
+    items: list[str], min_size: int = CHUNK_MIN, max_size: int = CHUNK_MAX, spacing: int = CHUNK_SPACING
+) -> ChunkedTemplate | None:
+    """The top-level `items` (see `top_level_items`) compiled in cached chunks; None when they make one chunk or a
+    chunk does not compile (the caller then compiles the whole)."""
+    chunks = split_chunks(items, min_size, max_size, spacing)
+    if len(chunks) < 2:
+        return None
+    try:
+        return ChunkedTemplate(tuple(_compile_chunk(chunk) for chunk in chunks))
+    except MailtrapRenderError:
+        return None
+
+
+def split_chunks(items: list[str], min_size: int, max_size: int, spacing: int) -> list[str]:
+    """`items` joined into chunks of at least `min_size` characters, cut before a tag or block item or after a line
+    (or a ">") of a content item, where a checksum of what follows picks about one possible cut in `spacing` (every
+    one past `max_size`). A cut never follows a "{" (pybars3 would read "{{" across it), nor a "[" that no "]"
+    follows in the chunk (pybars3 reads a `[segment]` up to the next "]", wherever it is)."""
+    chunks: list[str] = []
+    current: list[str] = []
+    size = 0
+    open_bracket = False
+    for piece in _pieces(items):
+        can_cut = bool(current) and not open_bracket and not current[-1].endswith("{")
+        if can_cut and size >= min_size and _cut_here(piece, size, max_size, spacing):
+            chunks.append("".join(current))
+            current, size = [], 0
+        current.append(piece)
+        size += len(piece)
+        last_open, last_close = piece.rfind("["), piece.rfind("]")
+        if last_open != last_close:
+            open_bracket = last_open > last_close
+    if current:
+        chunks.append("".join(current))
+    return chunks
+
+
+_CONTENT_PIECE = re.compile(r"[^\n>]*[\n>]|[^\n>]+")
+
+
+def _pieces(items: list[str]) -> Iterator[str]:
+    """The items, with content (an item holding no "{{") split after each line break and ">"."""
+    for item in items:
+        if "{{" in item:
+            yield item
+        else:
+            yield from _CONTENT_PIECE.findall(item)
+
+
+def _cut_here(piece: str, size: int, max_size: int, spacing: int) -> bool:
+    return size >= max_size or zlib.crc32(piece.encode("utf-8", "surrogatepass")) % spacing == 0
+
+
+@lru_cache(maxsize=CHUNK_CACHE_SIZE)
+def _compile_chunk(chunk: str) -> CompiledPybars:
+    return _compile_source(chunk, _ChunkCompiler)
+
+
+class _ChunkCompiler(_HandlebarsWhitespaceCompiler):
+    """Compiles a chunk only if pybars3's parser reads all of it. (pybars3 itself checks the furthest position its
+    parser failed at, not how far it read, so it can silently drop the end of a template: `{{a "x}}` compiles to
+    nothing. The whole template keeps that behaviour; a chunk that would need it is not used.)"""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._parsers: list[Any] = []
+        self._handlebars = self._recording_parser
+
+    def _recording_parser(self, source: str) -> Any:
+        parser = Compiler._handlebars(source)
+        self._parsers.append(parser)
+        return parser
+
+    def compile(self, source: str, path: str | None = None) -> CompiledPybars:
+        compiled = super().compile(source, path)
+        if not self._parsers or any(parser.input.position != len(source) for parser in self._parsers):
+            raise MailtrapRenderError("pybars3 does not read this chunk to its end")
+        return compiled
