@@ -496,8 +496,8 @@ def consolidate_out(
 ) -> tuple[Consolidation, list[str]]:
     """Write MERGED from OUT: every template folder (a family member's with its family's payload), report.json and
     mailtrap.variants.json. Returns the consolidation and OUT's reading problems."""
+    from templating.fileio import write_atomic
     from templating.mailtrap.local import load_local
-    from templating.mailtrap.lock import write_atomically
 
     local = load_local(out)
     members = read_members(out)
@@ -508,15 +508,15 @@ def consolidate_out(
             payloads[name] = dict(family.payload)
     merged_out.mkdir(parents=True, exist_ok=True)
     for name, payload in payloads.items():
-        write_atomically(merged_out / name / "mailtrap.json", json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        write_atomic(merged_out / name / "mailtrap.json", json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
         fixtures = out / name / "fixtures"
         if fixtures.is_dir():
             shutil.copytree(fixtures, merged_out / name / "fixtures", dirs_exist_ok=True)
     entries = [{"name": name, "status": "converted"} for name in sorted(payloads)]
     report = {"templates": entries, "summary": {"converted": len(entries), "failed": 0}}
-    write_atomically(merged_out / "report.json", json.dumps(report, indent=2) + "\n")
+    write_atomic(merged_out / "report.json", json.dumps(report, indent=2) + "\n")
     variants = json.dumps(consolidation.variants_json(), indent=2, ensure_ascii=False) + "\n"
-    write_atomically(merged_out / VARIANTS_FILE, variants)
+    write_atomic(merged_out / VARIANTS_FILE, variants)
     return consolidation, local.problems
 
 

@@ -9,14 +9,14 @@ but not the lock file is recognised by name on the next run and still counted as
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import threading
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from templating.fileio import write_atomic
 
 LOCK_FILE_NAME = "mailtrap.lock.json"
 LOCK_VERSION = 1
@@ -164,23 +164,8 @@ class LockFile:
         }
 
     def _save_locked(self) -> None:
-        write_atomically(self.path, json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n")
+        write_atomic(self.path, json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n", durable=True)
 
 
 def _copy(variables: Mapping[str, Mapping[str, Any]] | None) -> dict[str, Any] | None:
     return None if variables is None else {key: dict(inner) for key, inner in variables.items()}
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write to a temp file in the same folder, flush to disk, then rename over `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
