@@ -113,6 +113,7 @@ def test_index_then_template_fixture_and_width(page: Any, server: RunningServer)
     assert "Hello Ann" in frame_text(page, "ses")
     assert "Hello Ann" in frame_text(page, "mailtrap")
     assert page.get_attribute("#verdict", "data-verdict") == "identical"
+    assert page.locator("aside .finding.sev-error").count() == 0
     page.select_option("#fixture", "bob")
     page.wait_for_function("document.querySelector('#frame-ses').srcdoc.includes('Hello Bob')")
     page.wait_for_function("document.querySelector('#frame-mailtrap').srcdoc.includes('Hello Bob')")
@@ -157,6 +158,9 @@ def test_broken_template_shows_error_overlay_then_recovers(page: Any, server: Ru
     assert "line 1, column" in overlay.inner_text()
     assert page.locator("#frame-ses").is_hidden()
     assert page.locator("[data-slot=mailtrap_error] .render-error").is_visible()
+    # the findings beside the renders follow the file too: the syntax error is listed, with its line and column
+    page.locator("aside .finding.sev-error", has_text="P101").wait_for(timeout=LIVE_UPDATE_SECONDS * 1000)
+    assert "html 1:" in page.locator("aside .finding.sev-error").first.inner_text()
     set_greeting_html(server.src, '<h1 id="greet">Fixed {{name}}</h1>\n')
     page.wait_for_function(
         "document.querySelector('#frame-ses').srcdoc.includes('Fixed Ann')", timeout=LIVE_UPDATE_SECONDS * 1000

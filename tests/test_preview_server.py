@@ -154,6 +154,18 @@ def test_update_endpoint_returns_fragments_and_frames(client: TestClient) -> Non
     assert 'href="/t/greeting"' in fragment["slots"]["rows"]
 
 
+def test_every_live_update_slot_has_a_place_on_the_page(client: TestClient) -> None:
+    """The page swaps in each fragment by its slot name: a slot the page does not have is never updated."""
+    import re
+
+    page = client.get("/t/greeting", params={"tab": "source"}).text
+    on_page = set(re.findall(r'data-slot="([a-z_]+)"', page))
+    update = client.get("/t/greeting/update", params={"tab": "source"}).json()
+    assert set(update["slots"]) <= on_page
+    index_slots = set(re.findall(r'data-slot="([a-z_]+)"', client.get("/").text))
+    assert set(client.get("/fragments/index").json()["slots"]) <= index_slots
+
+
 def test_security_headers(client: TestClient) -> None:
     response = client.get("/")
     policy = response.headers["content-security-policy"]
