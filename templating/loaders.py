@@ -84,6 +84,14 @@ def read_text(path: Path) -> str:
         raise LoadProblem("L102", f"not UTF-8: byte 0x{bad} at byte offset {exc.start}", line, column) from None
 
 
+def _undecoded_text(path: Path) -> str:
+    """A file that is not UTF-8, decoded loosely: enough to tell whether it defines SES templates (not to read them)."""
+    try:
+        return path.read_bytes().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
 def _byte_position(data: bytes, offset: int) -> tuple[int, int]:
     """1-based line and column (in characters) of a byte offset; the bytes before it are valid UTF-8."""
     line_start = data.rfind(b"\n", 0, offset) + 1
@@ -655,7 +663,7 @@ class Loader:
         try:
             text = read_text(path)
         except LoadProblem as problem:
-            if named:
+            if named or (problem.code == "L102" and source.mentions_ses_templates(_undecoded_text(path))):
                 self.findings.append(finding(problem.code, problem.message, path, problem.line, problem.column))
             return
         if not source.mentions_ses_templates(text):

@@ -228,6 +228,19 @@ def test_yaml_without_ses_templates_is_skipped_silently_and_broken_yaml_that_has
     assert [item.code for item in named.findings] == ["L104"]
 
 
+def test_a_non_utf8_infrastructure_file_that_defines_templates_is_l102_in_a_folder(tmp_path: Path) -> None:
+    yaml_bytes = b"Resources:\n  T:\n    Type: AWS::SES::Template\n    Properties:\n      Template:\n"
+    (tmp_path / "ses.yaml").write_bytes(yaml_bytes + b"        TemplateName: a\n        SubjectPart: caf\xe9\n")
+    (tmp_path / "ses.tf").write_bytes(b'resource "aws_ses_template" "b" {\n  name = "b"\n  subject = "caf\xe9"\n}\n')
+    (tmp_path / "ci.yml").write_bytes(b"name: caf\xe9\n")  # not UTF-8, but no SES template: not ours, skipped
+    result = load(tmp_path)
+    assert not result.templates
+    assert sorted((item.code, item.path.name, item.line) for item in result.findings) == [
+        ("L102", "ses.tf", 3),
+        ("L102", "ses.yaml", 7),
+    ]
+
+
 def test_cloudformation_json_is_told_from_ses_json_by_its_shape(tmp_path: Path) -> None:
     stack = {
         "AWSTemplateFormatVersion": "2010-09-09",
