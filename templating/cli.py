@@ -2,16 +2,44 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import click
 
 from templating import __version__
-from templating.commands import check, convert, export_ses, preview, send, snapshot, upload
+
+# Commands: name -> (module under templating/commands/, attribute), registered here with one line each. A command's
+# module is imported only when that command runs (or for --help): `check` does not pay for pybars3, httpx, bs4...
+COMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("check", "check"),
+    "convert": ("convert", "convert"),
+    "render": ("convert", "render"),
+    "verify": ("convert", "verify"),
+    "plan": ("upload", "plan"),
+    "sync": ("upload", "sync"),
+    "mapping": ("upload", "mapping"),
+    "preview": ("preview", "preview"),
+    "snapshot": ("snapshot", "snapshot"),
+    "export-ses": ("export_ses", "export_ses"),
+    "translate-send": ("send", "translate_send"),
+    "consolidate": ("send", "consolidate"),
+}
 
 
 class Ses2mtGroup(click.Group):
-    """A group that turns any unexpected exception into one clear line and exit status 1: no traceback for users."""
+    """A group that turns any unexpected exception into one clear line and exit status 1: no traceback for users.
+    Its commands (COMMANDS) are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module, attribute = COMMANDS[cmd_name]
+            command = getattr(importlib.import_module(f"templating.commands.{module}"), attribute)
+            self.add_command(command, cmd_name)
+        return self.commands.get(cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -27,18 +55,3 @@ class Ses2mtGroup(click.Group):
 @click.version_option(__version__, "--version", prog_name="ses2mt")
 def main() -> None:
     """ses2mt: move Amazon SES email templates to Mailtrap, exactly."""
-
-
-# Commands: one module each under templating/commands/, registered here with one line each.
-main.add_command(check.check)
-main.add_command(convert.convert)
-main.add_command(convert.render)
-main.add_command(convert.verify)
-main.add_command(upload.plan)
-main.add_command(upload.sync)
-main.add_command(upload.mapping)
-main.add_command(preview.preview)
-main.add_command(snapshot.snapshot)
-main.add_command(export_ses.export_ses)
-main.add_command(send.translate_send)
-main.add_command(send.consolidate)
