@@ -264,3 +264,26 @@ def test_max_time_bounds_the_sync_and_names_what_was_not_done(tmp_path: Path, ma
     assert "Stopped: gave up" in result.stderr and "time budget" in result.stderr
     assert "Not done (run sync again to finish; nothing will be duplicated): create t1, create t2" in result.stderr
     assert "1 created" in result.stdout
+
+
+@pytest.mark.parametrize("damage", ["unreadable", "invalid", "failed to convert", "report unreadable"])
+def test_prune_keeps_templates_still_in_out_that_cannot_be_uploaded(
+    tmp_path: Path, mailtrap_server: MailtrapServer, damage: str
+) -> None:
+    out = make_out(tmp_path, ["keep", "damaged", "gone"])
+    assert cli(mailtrap_server, "sync", str(out), "--yes").exit_code == 0
+    (out / "gone" / "mailtrap.json").unlink()
+    (out / "gone").rmdir()
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    report["templates"] = [entry for entry in report["templates"] if entry["name"] != "gone"]
+    if damage == "unreadable":
+        (out / "damaged" / "mailtrap.json").write_text("{not json", encoding="utf-8")
+    elif damage == "invalid":
+        write_out_folder(out, {"damaged": {**template_payload("damaged"), "subject": "x" * 256}}, report=False)
+    elif damage == "failed to convert":
+        (out / "damaged" / "mailtrap.json").unlink()
+        next(entry for entry in report["templates"] if entry["name"] == "damaged")["status"] = "failed"
+    (out / "report.json").write_text(json.dumps(report) if damage != "report unreadable" else "{", encoding="utf-8")
+    pruned = cli(mailtrap_server, "sync", str(out), "--yes", "--prune")
+    assert sorted(t["name"] for t in mailtrap_server.templates) == ["damaged", "keep"], pruned.output
+    assert "not pruned, damaged is still in OUT" in pruned.stderr

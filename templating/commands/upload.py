@@ -241,7 +241,7 @@ def _session(settings: Settings, max_time: float) -> Iterator[tuple[MailtrapClie
             _fail(str(error), EXIT_USAGE)
         except ApiError as error:
             _fail(f"cannot read the account's templates: {error}", EXIT_FAILED)
-        plan = build_plan(templates, remote, lock, prune=settings.prune, partial=settings.partial)
+        plan = build_plan(templates, remote, lock, prune=settings.prune, partial=settings.partial, keep=local.present)
         yield client, lock, plan
     finally:
         client.close()

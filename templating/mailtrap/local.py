@@ -60,6 +60,8 @@ class LocalSet:
 
     templates: list[LocalTemplate]
     problems: list[str] = field(default_factory=list)
+    present: set[str] = field(default_factory=set)
+    """Every SES name OUT still has, uploadable or not (failed, unreadable, invalid): `--prune` never deletes these."""
 
 
 def content_hash(payload: dict[str, Any]) -> str:
@@ -88,7 +90,7 @@ def validation_errors(payload: dict[str, Any]) -> dict[str, list[str]]:
 def load_local(out: Path) -> LocalSet:
     """Read OUT. Never raises for bad content: unreadable templates become `problems` and are left out."""
     problems: list[str] = []
-    names, report_problems = _names_to_upload(out)
+    names, present, report_problems = _names_to_upload(out)
     problems += report_problems
     templates: list[LocalTemplate] = []
     for ses_name in names:
@@ -101,20 +103,23 @@ def load_local(out: Path) -> LocalSet:
     templates.sort(key=lambda t: (order.get(t.ses_name, len(order)), t.ses_name))
     if not names and not problems:
         problems.append(f"{out}: no converted templates to upload (no */{PAYLOAD_FILE})")
-    return LocalSet(templates, problems)
+    return LocalSet(templates, problems, present)
 
 
-def _names_to_upload(out: Path) -> tuple[list[str], list[str]]:
+def _names_to_upload(out: Path) -> tuple[list[str], set[str], list[str]]:
+    """The names to upload, every name OUT has (report.json's, whatever their status; else the folders'), problems."""
     report_path = out / REPORT_FILE
+    folders = {path.parent.name for path in out.glob(f"*/{PAYLOAD_FILE}")}
     if not report_path.exists():
-        return sorted(path.parent.name for path in out.glob(f"*/{PAYLOAD_FILE}")), []
+        return sorted(folders), folders, []
     try:
         report = json.loads(report_path.read_text(encoding="utf-8"))
         entries = report["templates"]
         names = [str(entry["name"]) for entry in entries if entry.get("status") == "converted"]
+        present = {str(entry["name"]) for entry in entries}
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
-        return [], [f"{report_path}: not a convert report ({error}); nothing uploaded"]
-    return sorted(set(names)), []
+        return [], folders, [f"{report_path}: not a convert report ({error}); nothing uploaded"]
+    return sorted(set(names)), present, []
 
 
 def _read_template(out: Path, ses_name: str, problems: list[str]) -> LocalTemplate | None:

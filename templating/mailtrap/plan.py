@@ -8,7 +8,7 @@ above that refuses the whole plan, or with `partial` uploads in priority order a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -110,8 +110,10 @@ def build_plan(
     prune: bool = False,
     partial: bool = False,
     cap: int = TEMPLATE_CAP,
+    keep: Collection[str] = (),
 ) -> Plan:
-    """`local` comes in upload priority order (see local.load_local); the plan keeps that order within each kind."""
+    """`local` comes in upload priority order (see local.load_local); the plan keeps that order within each kind.
+    `keep`: SES names OUT still has but does not upload this time (failed, unreadable): `prune` never deletes them."""
     warnings: list[str] = []
     actions: list[Action] = []
     valid: list[LocalTemplate] = []
@@ -139,7 +141,10 @@ def build_plan(
         actions.append(_action_for_group(group, claimed, lock, warnings))
     if prune:
         claimed_ids = {int(remote_template["id"]) for _, remote_template in claims.values()}
-        actions += _deletions(remote, claimed_ids, lock)
+        invalid = [action for action in actions if action.kind is Kind.INVALID]
+        kept = set(keep) - {template.ses_name for template in valid}
+        kept |= {name for action in invalid for name in (action.name, *action.ses_names)}
+        actions += _deletions(remote, claimed_ids, lock, kept, warnings)
 
     plan = Plan(actions, existing=len(remote), cap=cap, local_count=len(local), partial=partial, warnings=warnings)
     remote_names = {str(t.get("name")) for t in remote}
@@ -262,7 +267,9 @@ def _dedupe_note(ses_names: tuple[str, ...], variables: Mapping[str, object]) ->
     return f"also serves {', '.join(ses_names[1:])} (identical)"
 
 
-def _deletions(remote: list[dict[str, Any]], claimed_ids: set[int], lock: LockFile) -> list[Action]:
+def _deletions(
+    remote: list[dict[str, Any]], claimed_ids: set[int], lock: LockFile, kept: set[str], warnings: list[str]
+) -> list[Action]:
     ours = lock.ids_created_by_tool()
     deletions = []
     for template in remote:
@@ -271,6 +278,13 @@ def _deletions(remote: list[dict[str, Any]], claimed_ids: set[int], lock: LockFi
             continue
         if template_id in ours or str(template.get("name")) in lock.pending:
             ses_names = tuple(sorted(name for name, entry in lock.entries.items() if entry.id == template_id))
+            still_in_out = sorted(kept.intersection((str(template.get("name")), *ses_names)))
+            if still_in_out:
+                warnings.append(
+                    f"{template.get('name')}: not pruned, {', '.join(still_in_out)} is still in OUT "
+                    "(not uploaded this time: failed, unreadable or invalid)"
+                )
+                continue
             deletions.append(
                 Action(
                     Kind.DELETE,
