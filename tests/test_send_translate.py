@@ -349,13 +349,31 @@ def test_detect_operation() -> None:
         ("=?UTF-8?Q?Caf=C3=A9_Team?= <cafe@example.com>", {"email": "cafe@example.com", "name": "Café Team"}),
         ("Jöhn Dœ <j@example.com>", {"email": "j@example.com", "name": "Jöhn Dœ"}),
         ("<only@example.com>", {"email": "only@example.com"}),
+        ("J. R. Doe <jr@example.com>", {"email": "jr@example.com", "name": "J. R. Doe"}),
+        ("jane@example.com (Jane Doe)", {"email": "jane@example.com"}),
     ],
 )
 def test_parse_address(text: str, expected: dict[str, str]) -> None:
     assert parse_address(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "nodomain", "a@example.com, b@example.com", "a@example.com\nBcc: x@y.z"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "nodomain",
+        "a@example.com, b@example.com",
+        "a@example.com\nBcc: x@y.z",
+        # the header parser would keep only the first address, or reshape the string, without these checks
+        "a@example.com; b@example.com",
+        "Ann <a@example.com> <b@example.com>",
+        "<a@example.com> trailing text",
+        "Jane Doe jane@example.com",
+        "Jane <jane@example.com",
+        "=?UTF-8?B?not base64!?= <a@example.com>",
+        "üser@example.com",
+    ],
+)
 def test_parse_address_rejects(text: str) -> None:
     with pytest.raises(AddressError):
         parse_address(text)

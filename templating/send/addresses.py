@@ -7,10 +7,14 @@ with the name decoded. Parsing is the standard library's header parser (email.he
 
 from __future__ import annotations
 
-from email.errors import HeaderParseError
+from email.errors import HeaderParseError, ObsoleteHeaderDefect
 from email.headerregistry import HeaderRegistry
 
 _REGISTRY = HeaderRegistry()
+# Defects the parser repairs without changing the mailbox: `J. Doe <j@x.org>` (a period in the display name), and
+# an encoded word inside quotes, which mail clients decode too. Any other defect means the parser skipped or
+# reshaped part of the string (`a@x.org; b@x.org` keeps only a@x.org), so the string is refused.
+_TOLERATED = ("encoded word inside quoted string", "missing trailing whitespace after encoded-word")
 
 
 class AddressError(ValueError):
@@ -29,6 +33,9 @@ def parse_address(text: str) -> dict[str, str]:
         addresses = header.addresses
     except (HeaderParseError, IndexError, ValueError) as error:
         raise AddressError(f"{text!r} cannot be parsed as an address ({error})") from None
+    defects = [d for d in header.defects if not isinstance(d, ObsoleteHeaderDefect) and str(d) not in _TOLERATED]
+    if defects:
+        raise AddressError(f"{text!r} is not one valid address ({str(defects[0]) or type(defects[0]).__name__})")
     if len(addresses) != 1:
         raise AddressError(f"{text!r} holds {len(addresses)} addresses; SES takes one address per list entry")
     address = addresses[0]
