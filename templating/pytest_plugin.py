@@ -174,7 +174,9 @@ class EmailRegression:
         paths = snapshot_paths(self.snapshot_dir, rendered.template, rendered.fixture)
         failures: list[str] = []
         for suffix, content in snapshot_files(rendered).items():
-            obtained = self.obtained_dir / f"{rendered.template}.{rendered.fixture}.obtained{suffix}"
+            # one obtained name per part: pytest-regressions derives the diff file from it minus its last suffix
+            part = suffix.split(".")[1]
+            obtained = self.obtained_dir / f"{rendered.template}.{rendered.fixture}.{part}.obtained{suffix}"
             try:
                 self.file_regression.check(
                     content, encoding="utf-8", extension=suffix, newline="", fullpath=paths[suffix],

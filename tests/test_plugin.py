@@ -100,6 +100,22 @@ def test_changed_template_fails_with_a_readable_diff_and_force_regen_regenerates
     assert "Howdy" in (snapshots(pytester) / "welcome/invited.html").read_text(encoding="utf-8")
 
 
+def test_each_changed_part_links_its_own_html_diff_file(pytester: pytest.Pytester) -> None:
+    # pytest-regressions names the side-by-side diff after the obtained file minus its suffix: the HTML and text
+    # parts of one case must not share (and overwrite) one diff file.
+    folder = write_project(pytester)
+    run(pytester)
+    (folder / "html.hbs").write_text(WELCOME_HTML.replace("Hello", "Howdy"), encoding="utf-8")
+    (folder / "text.hbs").write_text("Goodbye {{name}}\n", encoding="utf-8")
+    changed = run(pytester, "-k", "invited")
+    changed.assert_outcomes(failed=1)
+    diffs = [line.split("HTML DIFF:", 1)[1].strip() for line in changed.outlines if "HTML DIFF:" in line]
+    assert len(diffs) == 2 and len(set(diffs)) == 2, diffs
+    html_diff, text_diff = (Path(diff).read_text(encoding="utf-8") for diff in diffs)
+    assert "snapshots/welcome/invited.html" in html_diff and "Goodbye" not in html_diff
+    assert "snapshots/welcome/invited.txt" in text_diff and "Goodbye" in text_diff
+
+
 def test_regen_all_rewrites_and_passes(pytester: pytest.Pytester) -> None:
     folder = write_project(pytester)
     run(pytester)
