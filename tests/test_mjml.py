@@ -60,6 +60,19 @@ def test_bare_less_than_in_text_compiles_and_stays() -> None:
     assert "1 < 2 and {{a}} < {{b}}" in html
 
 
+def test_expressions_in_mj_attributes_mj_class_and_css_are_restored() -> None:
+    source = (
+        '<mjml><mj-head><mj-attributes><mj-text color="{{brand.color}}" />'
+        '<mj-class name="big" font-family="{{font}}" /></mj-attributes>'
+        '<mj-style>.hero { color: {{c}}; } a[href^="{{u}}"] { margin: 0 }</mj-style></mj-head>'
+        '<mj-body><mj-section><mj-column><mj-text mj-class="big">x</mj-text></mj-column></mj-section></mj-body></mjml>'
+    )
+    html = compiled(source)
+    assert '.hero { color: {{c}}; } a[href^="{{u}}"] { margin: 0 }' in html
+    text = re.search(r"<div[^>]*>x</div>", html)
+    assert text is not None and "color:{{brand.color}}" in text.group(0) and "font-family:{{font}}" in text.group(0)
+
+
 def test_each_between_sections_wraps_the_sections() -> None:
     source = (
         "<mjml><mj-body>{{#each items}}<mj-section><mj-column><mj-text>{{name}}</mj-text></mj-column></mj-section>"
