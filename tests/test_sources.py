@@ -270,6 +270,39 @@ def test_cloudformation_json_is_told_from_ses_json_by_its_shape(tmp_path: Path) 
     assert column < 0 and (line, -column) == position_of(path, "<p>Hi {{name}}</p>\\n")
 
 
+def test_check_places_findings_in_folded_scalars_and_escaped_json_strings_at_their_string(tmp_path: Path) -> None:
+    # Not laid out line for line: the finding points at the string's first character, never at a column computed
+    # as if the part's text were the file's (which would land in the wrong place after `\u00e9` or a folded line).
+    yaml_file = write(
+        tmp_path,
+        "stack.yaml",
+        """
+        Resources:
+          T:
+            Type: AWS::SES::Template
+            Properties:
+              Template:
+                TemplateName: folded
+                HtmlPart: >
+                  <p>Hi {{name}}
+                  {{#each items}}</p>
+                TextPart: plain {{#if}} line
+        """,
+    )
+    template = {"TemplateName": "escaped", "SubjectPart": "caf\u00e9 {{#if x}}", "HtmlPart": "<p>a</p>\n{{#each}}"}
+    resource = {"Type": "AWS::SES::Template", "Properties": {"Template": template}}
+    json_file = tmp_path / "stack.json"
+    json_file.write_text(json.dumps({"Resources": {"E": resource}}, indent=2), encoding="utf-8")
+    placed = {(item["template"], item["part"]): (Path(item["path"]).name, item["line"], item["column"])
+              for item in check_json(tmp_path) if item["code"] == "P101"}  # fmt: skip
+    assert placed == {
+        ("folded", "html"): ("stack.yaml", *position_of(yaml_file, "<p>Hi {{name}}")),
+        ("folded", "text"): ("stack.yaml", *position_of(yaml_file, "{{#if}} line")),  # plain: exact
+        ("escaped", "subject"): ("stack.json", *position_of(json_file, "caf\\u00e9")),
+        ("escaped", "html"): ("stack.json", *position_of(json_file, "<p>a</p>\\n")),
+    }
+
+
 def test_fixture_conventions_apply_to_infrastructure_files(tmp_path: Path) -> None:
     write(tmp_path, "stack.yaml", CFN_YAML)
     write(tmp_path, "stack.data.json", '{"name": "Ann", "total": "1"}')
