@@ -177,6 +177,36 @@ def test_cloudformation_block_scalar_origin_is_exact_and_substituted_parts_point
     assert column < 0 and (line, -column) == position_of(stack, 'Receipt from ${Shop}"')
 
 
+def test_short_form_functions_inside_a_part_are_s102_naming_the_property_and_marked(tmp_path: Path) -> None:
+    stack = write(
+        tmp_path,
+        "stack.yaml",
+        """
+        Conditions:
+          Prod: !Equals [!Ref Env, prod]
+        Resources:
+          T:
+            Type: AWS::SES::Template
+            Properties:
+              Template:
+                TemplateName: short-forms
+                SubjectPart: !If [Prod, "Hi {{name}}", "[test] Hi {{name}}"]
+                HtmlPart: !Join ["", ["<p>", !Select [0, !GetAZs ""], "</p>", !Ref Env, "{{x}}"]]
+        """,
+    )
+    result = load(tmp_path)
+    (template,) = result.templates
+    assert template.parts == {"subject": "${Fn::If}", "html": "<p>${Fn::Select}</p>${Env}{{x}}"}
+    placed = sorted(
+        (item.line, item.column, item.message.split(":")[0]) for item in result.findings if item.code == "S102"
+    )
+    assert placed == [
+        (*position_of(stack, "!If"), "SubjectPart"),
+        (*position_of(stack, "!Select"), "HtmlPart"),
+        (*position_of(stack, "!Ref Env,", occurrence=1), "HtmlPart"),
+    ]
+
+
 def test_unknown_names_and_malformed_resources_are_findings_and_not_loaded(tmp_path: Path) -> None:
     write(
         tmp_path,
