@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import socket
 import threading
 import webbrowser
 from pathlib import Path
+from types import FrameType
 
 import click
 
@@ -62,7 +64,16 @@ def preview(src: Path, host: str, port: int, open_browser: bool, poll: bool) -> 
     config = uvicorn.Config(
         app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=1, lifespan="on", access_log=False
     )
-    server = uvicorn.Server(config)
+    broadcaster = app.state.preview.broadcaster
+
+    class PreviewServer(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            # end the open pages' event streams now: uvicorn waits for open responses before the app's shutdown,
+            # and would otherwise cancel them after its timeout, with a traceback each
+            broadcaster.close()
+            super().handle_exit(sig, frame)
+
+    server = PreviewServer(config)
 
     def announce() -> None:
         while not server.started and not server.should_exit:
@@ -78,4 +89,6 @@ def preview(src: Path, host: str, port: int, open_browser: bool, poll: bool) -> 
             webbrowser.open(address)
 
     threading.Thread(target=announce, name="ses2mt-preview-announce", daemon=True).start()
-    server.run()
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl+C it handled, once it has shut down
+        server.run()
+    click.echo("ses2mt preview: stopped")
