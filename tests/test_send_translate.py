@@ -457,6 +457,7 @@ def test_cli_uses_mapping_environment_variables_without_a_lock(tmp_path: Path) -
         ("{not json", "not valid JSON"),
         ('{"Subject": "x"}', "not an SES send call"),
         ("[1]", "not a JSON object"),
+        pytest.param("[" * 100_000 + "]" * 100_000, "nested too deeply", id="nested-too-deeply"),
     ],
 )
 def test_cli_usage_errors_exit_2(tmp_path: Path, content: str | None, message: str) -> None:
@@ -466,6 +467,41 @@ def test_cli_usage_errors_exit_2(tmp_path: Path, content: str | None, message: s
     lock = _write_lock(tmp_path / "OUT", {"welcome": "uuid-w"})
     result = CliRunner().invoke(main, ["translate-send", str(request), "--lock", str(lock)])
     assert result.exit_code == 2 and message in result.stderr, result.output
+
+
+@pytest.mark.parametrize(
+    ("lock_text", "message"),
+    [
+        ("{not json", "cannot read the lock file"),
+        ('{"templates": []}', "cannot read the lock file"),
+        ('{"templates": {"welcome": {"id": 1, "uuid": null, "name": "welcome"}}}', "no uuid string"),
+        pytest.param("[" * 100_000 + "]" * 100_000, "nested too deeply", id="nested-too-deeply"),
+    ],
+)
+def test_cli_corrupt_lock_file_is_a_usage_error(tmp_path: Path, lock_text: str, message: str) -> None:
+    request = tmp_path / "send.json"
+    request.write_text(json.dumps(V1_SEND), encoding="utf-8")
+    lock = tmp_path / "mailtrap.lock.json"
+    lock.write_text(lock_text, encoding="utf-8")
+    result = CliRunner().invoke(main, ["translate-send", str(request), "--lock", str(lock)])
+    assert result.exit_code == 2 and message in result.stderr and result.stdout == "", result.output
+
+
+def test_cli_template_data_nested_too_deeply_is_t102(tmp_path: Path) -> None:
+    request = tmp_path / "send.json"
+    request.write_text(json.dumps({**V1_SEND, "TemplateData": "[" * 100_000 + "]" * 100_000}), encoding="utf-8")
+    lock = _write_lock(tmp_path / "OUT", {"welcome": "uuid-w"})
+    result = CliRunner().invoke(main, ["translate-send", str(request), "--lock", str(lock)])
+    assert result.exit_code == 1 and "T102 error TemplateData is not valid JSON (nested too deeply)" in result.stderr
+
+
+def test_cli_prints_a_lone_surrogate_from_the_request_as_an_escape(tmp_path: Path) -> None:
+    request = tmp_path / "send.json"
+    request.write_text(json.dumps({**V1_SEND, "TemplateData": json.dumps({"x": "\udc8a"})}), encoding="utf-8")
+    lock = _write_lock(tmp_path / "OUT", {"welcome": "uuid-w"})
+    result = CliRunner().invoke(main, ["translate-send", str(request), "--lock", str(lock)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["template_variables"] == {"x": "\udc8a"}
 
 
 def test_cli_save_inline_writes_a_template_with_the_calls_data_as_fixture(tmp_path: Path) -> None:

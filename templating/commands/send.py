@@ -48,6 +48,8 @@ def _read_request(request: str) -> tuple[Any, str, Path]:
         return json.loads(text), text, path
     except ValueError as error:
         _fail(f"{request}: not valid JSON ({error})")
+    except RecursionError:
+        _fail(f"{request}: not valid JSON (nested too deeply)")
 
 
 def save_inline(translation: Translation, folder: Path, fixture_stem: str) -> list[Path]:
@@ -112,8 +114,17 @@ def translate_send(request: str, lock_path: Path | None, save_inline_dir: Path |
         )
     if not translation.ok:
         sys.exit(EXIT_NOT_TRANSLATED)
-    output = translation.output()
-    click.echo(json.dumps(output, ensure_ascii=False, indent=None if compact else 2))
+    click.echo(_dumps(translation.output(), compact))
+
+
+def _dumps(output: Any, compact: bool) -> str:
+    """UTF-8 JSON; `\\u` escapes when the request held a lone surrogate (`"\\udc8a"`), which UTF-8 cannot encode."""
+    text = json.dumps(output, ensure_ascii=False, indent=None if compact else 2)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(output, indent=None if compact else 2)
+    return text
 
 
 @click.command("consolidate")

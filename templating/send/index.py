@@ -73,9 +73,14 @@ class TemplateIndex:
             raise LockReadError(f"{path}: no lock file; `ses2mt sync OUT` writes it")
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            entries = {str(name): LockEntry.from_json(entry) for name, entry in data.get("templates", {}).items()}
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
-            raise LockReadError(f"{path}: cannot read the lock file ({error})") from None
+            raw = data.get("templates", {})
+            entries = {str(name): LockEntry.from_json(entry) for name, entry in raw.items()}
+            missing = next((name for name, entry in raw.items() if not isinstance(entry["uuid"], str)), None)
+            if missing is not None:
+                raise ValueError(f"the entry of {missing!r} has no uuid string")
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
+            reason = "nested too deeply" if isinstance(error, RecursionError) else error
+            raise LockReadError(f"{path}: cannot read the lock file ({reason})") from None
         uuids = {name: entry.uuid for name, entry in entries.items()}
         injected = {name: entry.variables for name, entry in entries.items() if entry.variables}
         return cls(uuids=uuids, description=str(path), out=path.parent, injected=injected)

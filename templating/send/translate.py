@@ -288,7 +288,7 @@ def _message_size(message: Mapping[str, Any]) -> int:
     attachments = message.get("attachments") or []
     decoded = sum(len(a.get("content", "")) * 3 // 4 for a in attachments)
     rest = {k: v for k, v in message.items() if k != "attachments"}
-    return decoded + len(json.dumps(rest, ensure_ascii=False).encode("utf-8"))
+    return decoded + len(json.dumps(rest, ensure_ascii=False).encode("utf-8", "surrogatepass"))
 
 
 def inline_template_name(content: Mapping[str, Any]) -> str:
@@ -507,9 +507,10 @@ def _template_data(value: Any, reporter: _Reporter, key: tuple[str, ...], *, req
         return {}
     try:
         data = json.loads(value, parse_constant=_reject_constant)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
+        reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
         reporter.add(
-            BAD_TEMPLATE_DATA, f"{label} is not valid JSON ({error}); SES answers InvalidRenderingParameter", *key
+            BAD_TEMPLATE_DATA, f"{label} is not valid JSON ({reason}); SES answers InvalidRenderingParameter", *key
         )
         return {}
     if not isinstance(data, dict):
@@ -798,6 +799,6 @@ def json_positions(text: str) -> dict[tuple[str, ...], int]:
 
     try:
         value(0, ())
-    except (ValueError, IndexError):
+    except (ValueError, IndexError, RecursionError):
         return positions
     return positions
