@@ -287,3 +287,43 @@ def test_prune_keeps_templates_still_in_out_that_cannot_be_uploaded(
     pruned = cli(mailtrap_server, "sync", str(out), "--yes", "--prune")
     assert sorted(t["name"] for t in mailtrap_server.templates) == ["damaged", "keep"], pruned.output
     assert "not pruned, damaged is still in OUT" in pruned.stderr
+
+
+def test_lock_follows_the_account_for_unchanged_templates(tmp_path: Path, mailtrap_server: MailtrapServer) -> None:
+    out = make_out(tmp_path, ["kept", "recreated", "patched"])
+    assert cli(mailtrap_server, "sync", str(out), "--yes").exit_code == 0
+    # Recreated in the UI with the same content (new id and uuid); and a sync killed after its PATCH took effect but
+    # before the lock file recorded it (the lock still has the old content hash).
+    (old,) = mailtrap_server.templates_named("recreated")
+    with mailtrap_server._mutex:
+        del mailtrap_server._templates[old["id"]]
+    new = mailtrap_server.add_template(**template_payload("recreated"))
+    lock = lock_of(out)
+    lock["templates"]["patched"]["content_hash"] = "sha256:before-the-patch"
+    (out / "mailtrap.lock.json").write_text(json.dumps(lock), encoding="utf-8")
+
+    result = cli(mailtrap_server, "sync", str(out), "--yes")
+    assert result.exit_code == 0, result.output
+    assert writes(mailtrap_server) == ["POST"] * 3
+    entries = lock_of(out)["templates"]
+    assert (entries["recreated"]["id"], entries["recreated"]["uuid"]) == (new["id"], new["uuid"])
+    assert entries["recreated"]["created_by_tool"] is False  # made in the UI: --prune must not delete it
+    (patched,) = [t for t in load_local(out).templates if t.ses_name == "patched"]
+    assert entries["patched"]["content_hash"] == patched.content_hash
+    mapping = json.loads(cli(mailtrap_server, "mapping", str(out)).stdout)
+    assert mapping == {t["name"]: t["uuid"] for t in mailtrap_server.templates}
+
+
+def test_lock_forgets_templates_deleted_from_the_account(tmp_path: Path, mailtrap_server_factory) -> None:
+    server = mailtrap_server_factory(template_cap=3)
+    out = make_out(tmp_path, ["a", "b"])
+    assert cli(server, "sync", str(out), "--yes").exit_code == 0
+    (b,) = server.templates_named("b")
+    with server._mutex:
+        del server._templates[b["id"]]  # deleted in the UI
+    server.add_template("x")
+    server.add_template("y")  # and the account filled up: b cannot come back
+    result = cli(server, "sync", str(out), "--yes")
+    assert result.exit_code == 1 and "failed: create b" in result.stderr
+    assert sorted(lock_of(out)["templates"]) == ["a"]
+    assert "b" not in json.loads(cli(server, "mapping", str(out)).stdout)

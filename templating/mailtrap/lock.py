@@ -146,6 +146,12 @@ class LockFile:
                 del self.entries[ses_name]
             self._save_locked()
 
+    def forget(self, ses_names: list[str] | tuple[str, ...]) -> None:
+        """Drop these SES names' entries (their Mailtrap template is no longer in the account) and save."""
+        with self._mutex:
+            if any(self.entries.pop(name, None) is not None for name in list(ses_names)):
+                self._save_locked()
+
     def drop_pending(self, name: str) -> None:
         with self._mutex:
             if self.pending.pop(name, None) is not None:

@@ -69,6 +69,8 @@ class Plan:
     over_by: int = 0
     warnings: list[str] = field(default_factory=list)
     stale_pending: list[str] = field(default_factory=list)
+    stale_entries: list[str] = field(default_factory=list)
+    """SES names the lock file maps to a template the account no longer has (deleted elsewhere)."""
 
     def of(self, kind: Kind) -> list[Action]:
         return [action for action in self.actions if action.kind is kind]
@@ -149,6 +151,13 @@ def build_plan(
     plan = Plan(actions, existing=len(remote), cap=cap, local_count=len(local), partial=partial, warnings=warnings)
     remote_names = {str(t.get("name")) for t in remote}
     plan.stale_pending = sorted(name for name in lock.pending if name not in remote_names)
+    remote_ids = {int(t["id"]) for t in remote}
+    plan.stale_entries = sorted(name for name, entry in lock.entries.items() if entry.id not in remote_ids)
+    if plan.stale_entries:
+        warnings.append(
+            f"the lock file maps {', '.join(plan.stale_entries)} to templates the account no longer has; "
+            "sync forgets them (and creates what OUT still has)"
+        )
     _apply_cap(plan)
     plan.actions.sort(key=lambda action: KIND_ORDER[action.kind])
     return plan

@@ -74,6 +74,7 @@ def apply_plan(
     started = time.monotonic()
     for name in plan.stale_pending:  # announced creates that never reached the account
         lock.drop_pending(name)
+    lock.forget(plan.stale_entries)  # templates deleted from the account elsewhere: their uuids no longer work
     for action in plan.of(Kind.UNCHANGED):
         if action.remote is not None and _lock_is_behind(action, lock):
             lock.record(action.ses_names, action.remote, action.content_hash, action.created_by_tool, action.variables)
@@ -92,13 +93,21 @@ def apply_plan(
 
 
 def _lock_is_behind(action: Action, lock: LockFile) -> bool:
-    """An unchanged template still needs recording when a name is missing or its values to inject changed (a
-    consolidated member's text can change without changing the family's merged template)."""
+    """An unchanged template still needs recording when a name is missing, points at another id or uuid, has another
+    content hash, or its values to inject changed (a consolidated member's text can change without changing the
+    family's merged template)."""
+    assert action.remote is not None
     for name in action.ses_names:
         entry = lock.entries.get(name)
         expected = action.variables.get(name)
         if entry is None or entry.variables != (None if expected is None else _plain(expected)):
             return True
+        if (entry.id, entry.uuid, entry.content_hash) != (
+            int(action.remote["id"]),
+            str(action.remote["uuid"]),
+            action.content_hash,
+        ):
+            return True  # recreated elsewhere, or a sync stopped between a write and its lock file update
     return False
 
 
