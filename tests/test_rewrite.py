@@ -80,6 +80,13 @@ def test_standalone_else_if_chain_is_nested_line_by_line() -> None:
     assert out == "{{#if a}}\n  A\n{{else}}\n{{#if b}}\n  B\n{{else}}\n  C\n{{/if~}}\n{{/if}}\nZ\n"
 
 
+def test_standalone_else_if_with_tilde_stays_on_lines_of_its_own() -> None:
+    # `{{~else if b}}` alone on its line is standalone in handlebars.js: `{{~else}}{{#if b}}` on one line is not
+    src = "<div>\n{{#if a}}\n  A\n{{~else if b}}\n  B\n{{else~}}\n  C\n{{/if}}\n</div>"
+    out = converted(src, {"a": True, "b": False}, {"a": False, "b": True}, {"a": False, "b": False})
+    assert out == "<div>\n{{#if a}}\n  A\n{{~else}}\n{{#if b}}\n  B\n{{else~}}\n  C\n{{/if~}}\n{{/if}}\n</div>"
+
+
 def test_indented_chain_keeps_handlebars_close_indentation_quirk() -> None:
     src = "  {{#if a}}\n  A\n  {{else if b}}\n  B\n  {{else}}\n  C\n  {{/if}}\n  Z\n"
     out = converted(src, {"a": True, "b": False}, {"a": False, "b": True}, {"a": False, "b": False})

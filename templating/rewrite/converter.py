@@ -641,7 +641,7 @@ class PartConverter:
         standalone = is_prev_whitespace(program_body, None, False) and is_next_whitespace(chained_body, None, False)
         else_text = "{{" + "~" * chained.open_strip.open + "else}}"
         open_text = head.text
-        if standalone and not chained.open_strip.open and not chained.open_strip.close:
+        if standalone:
             eol = line_end(self.source, chained.open_span.end) or "\n"
             joint = else_text + eol + line_indent(self.source, chained.open_span.start) + open_text
         else:
