@@ -115,18 +115,23 @@ def _one_line(text: str) -> str:
 
 def context_label(item: Finding) -> str:
     """`[template/part/fixture]`; absent trailing elements are left out, an absent one before a present one is `-`."""
-    elements = [item.template, item.part, item.fixture]
-    while elements and elements[-1] is None:
-        elements.pop()
-    if not elements:
+    template, part, fixture = item.template, item.part, item.fixture
+    if fixture is not None:
+        elements: tuple[str | None, ...] = (template, part, fixture)
+    elif part is not None:
+        elements = (template, part)
+    elif template is not None:
+        return f"[{template}]"
+    else:
         return ""
-    return "[" + "/".join(element if element is not None else "-" for element in elements) + "]"
+    return "[" + "/".join([element if element is not None else "-" for element in elements]) + "]"
 
 
 def format_finding(item: Finding) -> str:
     label = context_label(item)
-    location = f"{_one_line(str(item.path))}:{item.line}:{item.column}"
-    line = f"{location}: {item.code} {item.severity} {_one_line(item.message)}"
+    line = (
+        f"{_one_line(str(item.path))}:{item.line}:{item.column}: {item.code} {item.severity} {_one_line(item.message)}"
+    )
     return f"{line} {label}" if label else line
 
 

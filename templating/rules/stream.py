@@ -29,6 +29,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -69,8 +70,8 @@ class StreamOptions:
 @dataclass(frozen=True, slots=True)
 class Block:
     """The shown findings of one path from one unit, sorted, as output text (text lines, or JSON objects joined by
-    ",\\n"), with their counts. `entries` (pickled (sort key, text) pairs) is read only to merge two blocks of the same
-    path."""
+    ",\\n"), with their counts. `entries` (pickled (sort key, length of its text) pairs) is read only to merge two
+    blocks of the same path."""
 
     path: str
     text: str
@@ -143,14 +144,14 @@ def _unit_findings(unit: LoadUnit, duplicates: Duplicates) -> tuple[list[Templat
 
 def findings_to_blocks(findings: Iterable[Finding], options: StreamOptions) -> list[Block]:
     """The shown findings (--select/--ignore), sorted and without repeats, as one Block per path."""
-    shown = diagnostics.sort_findings(diagnostics.filter_findings(findings, options.select, options.ignore))
+    if options.select or options.ignore:
+        findings = diagnostics.filter_findings(findings, options.select, options.ignore)
+    unique = {_key(item): item for item in findings}  # as diagnostics.sort_findings: exact repeats appear once
     render = diagnostics.format_finding if options.output_format == "text" else diagnostics.format_json_finding
-    blocks = []
-    for path, group in groupby(shown, key=lambda item: str(item.path)):
-        items = list(group)
-        entries = [(_key(item), render(item)) for item in items]
-        blocks.append(_block(path, entries, options.output_format))
-    return blocks
+    return [
+        _block(path, [(key, render(unique[key])) for key in keys], options.output_format)
+        for path, keys in groupby(sorted(unique), key=itemgetter(0))
+    ]
 
 
 def _key(item: Finding) -> tuple[Any, ...]:
@@ -164,13 +165,24 @@ def _block(path: str, entries: list[tuple[tuple[Any, ...], str]], output_format:
     load_error = any(key[-1] == Severity.ERROR and key[3].startswith(load_codes) for key, _text in entries)
     return Block(
         path,
-        separator.join(text for _key, text in entries),
+        separator.join([text for _key, text in entries]),
         severities.count(Severity.ERROR),
         severities.count(Severity.WARNING),
         severities.count(Severity.INFO),
         load_error,
-        pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL),
+        pickle.dumps([(key, len(text)) for key, text in entries], protocol=pickle.HIGHEST_PROTOCOL),
     )
+
+
+def _entries(block: Block, output_format: str) -> list[tuple[tuple[Any, ...], str]]:
+    """The (sort key, text) pairs of a block, its texts cut back out of block.text."""
+    gap = 1 if output_format == "text" else 2
+    entries: list[tuple[tuple[Any, ...], str]] = []
+    start = 0
+    for key, length in pickle.loads(block.entries):
+        entries.append((key, block.text[start : start + length]))
+        start += length + gap
+    return entries
 
 
 # ----------------------------------------------------------------------------------------------- this process
@@ -267,7 +279,7 @@ def _duplicates(units: list[LoadUnit], names: list[list[tuple[str, str]]]) -> tu
 
 
 def _merge(blocks: list[Block], output_format: str) -> Block:
-    streams: list[list[tuple[tuple[Any, ...], str]]] = [pickle.loads(block.entries) for block in blocks]
+    streams = [_entries(block, output_format) for block in blocks]
     entries: list[tuple[tuple[Any, ...], str]] = []
     for key, text in heapq.merge(*streams):
         if not entries or entries[-1][0] != key:
