@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import logging
+import socket
 from pathlib import Path
 
 import pytest
@@ -195,19 +196,29 @@ def test_the_token_never_appears_in_output_logs_or_files(
     server = mailtrap_server_factory(token=secret, template_cap=2)
     caplog.set_level(logging.DEBUG)
     out = make_out(tmp_path, ["a", "b", "c"])
+    wrong = "tok_WRONG_SECRET_0a1b2c3d"
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))  # a port nobody listens on: connection refused
+    refused = f"http://127.0.0.1:{closed.getsockname()[1]}"
     outputs = []
     for args, token, account in [
         (("plan", str(out)), "server", "server"),
         (("sync", str(out), "--yes"), "server", "server"),  # the third create fails with 422
         (("sync", str(out), "--yes", "--prune"), "server", "server"),
         (("sync", str(out), "--yes"), "server", "31337"),  # 403
+        (("sync", str(out), "--yes"), wrong, "server"),  # 401
+        (("sync", str(out), "--yes", "--max-time", "1", "--api-base", refused), "server", "server"),
         (("mapping", str(out), "--format", "env"), "server", "server"),
     ]:
         result = invoke(server, *args, token=token, account=account)
+        assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
         outputs += [result.stdout, result.stderr]
+    closed.close()
+    assert "401 Incorrect API token" in outputs[9] and "ConnectError" in outputs[11]
     assert len(server.templates) == 2
-    assert all(secret not in text for text in outputs)
-    assert secret not in caplog.text
-    for path in tmp_path.rglob("*"):
-        if path.is_file():
-            assert secret.encode() not in path.read_bytes(), path
+    for token in (secret, wrong):
+        assert all(token not in text for text in outputs)
+        assert token not in caplog.text
+        for path in tmp_path.rglob("*"):
+            if path.is_file():
+                assert token.encode() not in path.read_bytes(), path
