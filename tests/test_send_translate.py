@@ -273,6 +273,55 @@ def test_bad_addresses_are_errors() -> None:
     assert codes(translation) == ["T107", "T107"] and not translation.ok
 
 
+V2_BULK = {
+    "FromEmailAddress": "a@example.com",
+    "DefaultContent": {"Template": {"TemplateName": "welcome", "TemplateData": "{}"}},
+    "BulkEmailEntries": [{"Destination": {"ToAddresses": ["b@example.com"]}}],
+}
+V2_ENTRY = V2_BULK["BulkEmailEntries"][0]
+
+
+@pytest.mark.parametrize(
+    ("operation", "request_", "code", "where"),
+    [
+        ("SendTemplatedEmail", {**V1_SEND, "ReplyToAddresses": "r@example.com"}, "T107", "ReplyToAddresses"),
+        ("SendTemplatedEmail", {**V1_SEND, "Destination": ["b@example.com"]}, "T107", "Destination"),
+        (
+            "SendTemplatedEmail",
+            {**V1_SEND, "Destination": {"ToAddresses": "b@example.com"}},
+            "T107",
+            "Destination.ToAddresses",
+        ),
+        ("SendTemplatedEmail", {**V1_SEND, "Tags": "campaign"}, "T109", "Tags"),
+        (
+            "SendBulkEmail",
+            {**V2_BULK, "BulkEmailEntries": [{**V2_ENTRY, "ReplacementEmailContent": '{"name": "Ann"}'}]},
+            "T102",
+            "BulkEmailEntries[0].ReplacementEmailContent",
+        ),
+        (
+            "SendBulkEmail",
+            {**V2_BULK, "BulkEmailEntries": [{**V2_ENTRY, "ReplacementHeaders": {"X-A": "1"}}]},
+            "T109",
+            "BulkEmailEntries[0].ReplacementHeaders",
+        ),
+    ],
+)
+def test_members_of_the_wrong_type_are_reported_not_read_as_empty(
+    operation: str, request_: dict[str, Any], code: str, where: str
+) -> None:
+    session = pytest.importorskip("botocore.session").get_session()
+    from botocore.validate import ParamValidator
+
+    shape = session.get_service_model(SERVICE[operation]).operation_model(operation).input_shape
+    assert ParamValidator().validate(request_, shape).has_errors()  # boto3 refuses these calls
+    translation = translate(request_, INDEX)
+    assert any(f.code == code and f.message.startswith(f"{where} must be ") for f in translation.findings), [
+        f.message for f in translation.findings
+    ]
+    assert translation.ok == (code == "T109")
+
+
 def test_raw_content_is_an_error() -> None:
     request = {
         "FromEmailAddress": "a@example.com",

@@ -205,6 +205,7 @@ def translate(
     call = _normalise(operation, request)
     translation = Translation(operation, None)
     _report_fields(request, call, reporter)
+    _report_types(request, operation, reporter)
     if call.raw:
         reporter.add(
             RAW_CONTENT,
@@ -387,6 +388,78 @@ def _mapping(value: Any) -> Mapping[str, Any]:
 
 def _list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else []
+
+
+# Members that botocore's model types as a list or a structure: any other JSON type is reported (boto3 would refuse
+# the call) instead of being read as empty. `*` stands for every item of a list. Addresses and destinations are
+# errors (T107), per-destination data errors (T102), tags, headers and attachments warnings (T109, left out).
+_DESTINATION = ("ToAddresses", "CcAddresses", "BccAddresses")
+_TYPED: dict[str, list[tuple[tuple[str, ...], type, Rule]]] = {
+    operation: [(("ReplyToAddresses",), list, BAD_ADDRESS)] for operation in OPERATIONS
+}
+for _operation, _entries in ((SEND_BULK_TEMPLATED_EMAIL, "Destinations"), (SEND_BULK_EMAIL, "BulkEmailEntries")):
+    _TYPED[_operation] += [
+        ((_entries,), list, BAD_ADDRESS),
+        ((_entries, "*"), dict, BAD_ADDRESS),
+        ((_entries, "*", "Destination"), dict, BAD_ADDRESS),
+        *(((_entries, "*", "Destination", kind), list, BAD_ADDRESS) for kind in _DESTINATION),
+        ((_entries, "*", "ReplacementTags"), list, UNKNOWN_FIELD),
+    ]
+for _operation in (SEND_TEMPLATED_EMAIL, SEND_EMAIL):
+    _TYPED[_operation] += [
+        (("Destination",), dict, BAD_ADDRESS),
+        *((("Destination", kind), list, BAD_ADDRESS) for kind in _DESTINATION),
+    ]
+_TYPED[SEND_TEMPLATED_EMAIL].append((("Tags",), list, UNKNOWN_FIELD))
+_TYPED[SEND_BULK_TEMPLATED_EMAIL].append((("DefaultTags",), list, UNKNOWN_FIELD))
+_TYPED[SEND_EMAIL] += [
+    (("EmailTags",), list, UNKNOWN_FIELD),
+    *((("Content", part, "Headers"), list, UNKNOWN_FIELD) for part in ("Template", "Simple")),
+    *((("Content", part, "Attachments"), list, UNKNOWN_FIELD) for part in ("Template", "Simple")),
+]
+_TYPED[SEND_BULK_EMAIL] += [
+    (("DefaultEmailTags",), list, UNKNOWN_FIELD),
+    (("DefaultContent", "Template", "Headers"), list, UNKNOWN_FIELD),
+    (("DefaultContent", "Template", "Attachments"), list, UNKNOWN_FIELD),
+    (("BulkEmailEntries", "*", "ReplacementHeaders"), list, UNKNOWN_FIELD),
+    (("BulkEmailEntries", "*", "ReplacementEmailContent"), dict, BAD_TEMPLATE_DATA),
+    (("BulkEmailEntries", "*", "ReplacementEmailContent", "ReplacementTemplate"), dict, BAD_TEMPLATE_DATA),
+]
+_ACCEPTED: dict[type, Any] = {list: (list, tuple), dict: Mapping}  # boto3 takes tuples for lists too
+_JSON_TYPES = {
+    dict: "an object",
+    list: "a list",
+    str: "a string",
+    bool: "a boolean",
+    int: "a number",
+    float: "a number",
+}
+
+
+def _report_types(request: Mapping[str, Any], operation: str, reporter: _Reporter) -> None:
+    for path, expected, code_rule in _TYPED[operation]:
+        for key, value in _values_at(request, path, ()):
+            if value is not None and not isinstance(value, _ACCEPTED[expected]):
+                where = "".join(f"[{part}]" if part.isdigit() else f".{part}" for part in key).lstrip(".")
+                outcome = "left out" if code_rule.severity != Severity.ERROR else "SES (boto3) refuses the call"
+                reporter.add(
+                    code_rule,
+                    f"{where} must be {_JSON_TYPES[expected]}, not {_JSON_TYPES.get(type(value), 'null')}: {outcome}",
+                    *key,
+                )
+
+
+def _values_at(value: Any, path: tuple[str, ...], key: tuple[str, ...]) -> list[tuple[tuple[str, ...], Any]]:
+    """The values at `path` (`*`: every item of a list), with their key paths; nothing where the path is absent."""
+    if not path:
+        return [(key, value)]
+    head, rest = path[0], path[1:]
+    if head == "*":
+        items = enumerate(value) if isinstance(value, list | tuple) else ()
+        return [found for number, item in items for found in _values_at(item, rest, (*key, str(number)))]
+    if isinstance(value, Mapping) and head in value:
+        return _values_at(value[head], rest, (*key, head))
+    return []
 
 
 def _report_fields(request: Mapping[str, Any], call: _Call, reporter: _Reporter) -> None:
