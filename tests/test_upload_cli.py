@@ -222,3 +222,17 @@ def test_the_token_never_appears_in_output_logs_or_files(
         for path in tmp_path.rglob("*"):
             if path.is_file():
                 assert token.encode() not in path.read_bytes(), path
+
+
+def test_exit_code_2_only_when_the_token_or_account_was_refused(tmp_path: Path) -> None:
+    from templating.mailtrap.plan import Action, Kind, Plan
+    from templating.mailtrap.sync import Outcome, Status, SyncResult
+
+    action = Action(Kind.CREATE, "page-401", ("page-401",), template_payload("page-401"))
+    plan = Plan([action], existing=0, cap=200, local_count=1, partial=False)
+    # A 422 in account 4031 (its path holds "403"), then the sync gave up: a failure, not a configuration error.
+    failed = Outcome(action, Status.FAILED, "POST /api/accounts/4031/email_templates: 422 name is invalid")
+    gave_up = SyncResult([failed], stopped="gave up: the time budget ran out")
+    assert upload._report(gave_up, plan, tmp_path) == 1
+    refused = Outcome(action, Status.FAILED, "POST /api/accounts/1/email_templates: 401 Incorrect API token")
+    assert upload._report(SyncResult([refused], stopped=refused.message, auth_failed=True), plan, tmp_path) == 2

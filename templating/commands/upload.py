@@ -433,7 +433,7 @@ def _report(result: SyncResult, plan: Plan, out: Path) -> int:
     blocked = plan.of(Kind.BLOCKED)
     if blocked:
         _say(f"Left out by the cap: {', '.join(a.name for a in blocked)}", err=True)
-    if result.stopped and any((o.status is Status.FAILED and "401" in o.message) or "403" in o.message for o in failed):
+    if result.auth_failed:
         return EXIT_USAGE
     return EXIT_OK if result.ok and not plan.has_problems else EXIT_FAILED
 
