@@ -9,7 +9,8 @@ What does NOT change the result (meaningless differences):
 - attribute order, attribute quoting (`a='x'`, `a="x"`, `a=x`), the case of tag and attribute names, `<br>` vs `<br/>`;
 - how whitespace is laid out: outside `<pre>`, `<textarea>` and `<script>`, every run of HTML whitespace (space, tab,
   CR, LF, form feed) in text collapses to one space, and whitespace-only text that touches a block-level tag
-  (`<div>`, `<table>`, `<td>`, `<p>`, ...) is dropped;
+  (`<div>`, `<table>`, `<td>`, `<p>`, ...) is dropped; a newline right after `<pre>` / `<textarea>`, which HTML
+  ignores, makes no difference (the output always starts their content on a new line);
 - inside `class` the order and spacing of the class names; inside `style` the spacing around `:` and `;`, and a
   trailing `;`;
 - entity spelling: `&amp;`, `&#38;` and `&#x26;` are the same character, printed one way.
@@ -34,6 +35,7 @@ __all__ = ["BLOCK_TAGS", "PRESERVED_TAGS", "normalize_html"]
 
 HTML_WHITESPACE = re.compile(r"[ \t\n\r\f]+")
 PRESERVED_TAGS = frozenset({"pre", "textarea", "script"})
+NEWLINE_DROPPING_TAGS = frozenset({"pre", "textarea"})  # HTML ignores a newline right after their start tag
 VOID_TAGS = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
 )
@@ -107,7 +109,10 @@ class _Printer:
         parent = node.parent
         if preserve:
             raw = parent is not None and parent.name == "script"
-            self.write(str(node) if raw else _escape_text(str(node)), depth)
+            text = str(node)
+            if parent is not None and parent.name in NEWLINE_DROPPING_TAGS and node.previous_sibling is None:
+                text = text[2:] if text.startswith("\r\n") else text[1:] if text.startswith(("\n", "\r")) else text
+            self.write(text if raw else _escape_text(text), depth)
             return
         text = _collapse(str(node))
         if text == " " and _touches_block(node):
@@ -125,6 +130,10 @@ class _Printer:
         name = tag.name.lower()
         is_block = name in BLOCK_TAGS and not preserve
         open_tag = f"<{name}{_attributes(tag)}>"
+        if name in NEWLINE_DROPPING_TAGS:
+            # the newline HTML ignores after <pre>/<textarea> is dropped (string()) and always printed, so that the
+            # content starts on its own line and a leading newline of the content itself stays visible
+            open_tag += "\n"
         if name in VOID_TAGS:
             self.block(open_tag, depth) if is_block else self.write(open_tag, depth)
             return

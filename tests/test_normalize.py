@@ -25,6 +25,9 @@ SAME = [
     ("<p>Tom &amp; Jerry</p>", "<p>Tom &#38; Jerry</p>"),
     ("<p>&#x3C;b&#x3E;</p>", "<p>&lt;b&gt;</p>"),
     ("<!doctype html><html><body><p>x</p></body></html>", "<!DOCTYPE html>\n<html>\n<body>\n<p>x</p></body></html>"),
+    ("<table><tr><td>\n  <pre>x  y</pre>\n</td></tr></table>", "<table><tr><td><pre>x  y</pre></td></tr></table>"),
+    ("<pre>\nx  y</pre>", "<pre>x  y</pre>"),  # HTML ignores one newline right after <pre> / <textarea>
+    ("<textarea>\r\nx</textarea>", "<textarea>x</textarea>"),
 ]
 
 DIFFERENT = [
@@ -39,6 +42,10 @@ DIFFERENT = [
     ("<p>x</p><!--[if mso]><table><![endif]-->", "<p>x</p>"),
     ("<p>a&nbsp;b</p>", "<p>a b</p>"),
     ("<p><span>a</span></p>", "<p><em>a</em></p>"),
+    ("<table><tr><td><pre>a  b\n c</pre></td></tr></table>", "<table><tr><td><pre>a b c</pre></td></tr></table>"),
+    ("<td><span>a</span> <span>b</span></td>", "<td><span>a</span><span>b</span></td>"),
+    ("<pre><b>a</b>  <i>b</i></pre>", "<pre><b>a</b> <i>b</i></pre>"),
+    ("<pre>\n\nx</pre>", "<pre>\nx</pre>"),  # only the first newline is ignored
 ]
 
 
