@@ -172,3 +172,12 @@ def test_empty_out_is_a_problem_not_a_crash(tmp_path: Path) -> None:
     (tmp_path / "OUT").mkdir()
     loaded = load_local(tmp_path / "OUT")
     assert loaded.templates == [] and "no converted templates" in loaded.problems[0]
+
+
+def test_an_account_already_over_the_cap_may_still_update(tmp_path: Path) -> None:
+    account = [remote(index, template_payload(f"r{index}")) for index in range(201)]
+    changed = {**template_payload("r0"), "subject": "new"}
+    plan = build_plan(local(r0=changed), account, empty_lock(tmp_path))
+    assert not plan.refused and kinds(plan)["r0"] == "update"
+    plan = build_plan(local("new", r0=changed), account, empty_lock(tmp_path))
+    assert plan.refused and plan.over_by == 1 and kinds(plan)["new"] == "blocked"

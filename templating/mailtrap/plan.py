@@ -309,8 +309,9 @@ def _deletions(
 
 def _apply_cap(plan: Plan) -> None:
     creates = plan.of(Kind.CREATE)
-    after = plan.existing + len(creates) - len(plan.of(Kind.DELETE))
-    plan.over_by = max(0, after - plan.cap)
+    # Creates beyond the free slots (an account already over the cap, on a larger Mailtrap plan, may still update).
+    free = max(0, plan.cap - plan.existing + len(plan.of(Kind.DELETE)))
+    plan.over_by = max(0, len(creates) - free)
     if plan.over_by == 0:
         return
     for action in creates[max(0, len(creates) - plan.over_by) :]:
