@@ -120,8 +120,14 @@ def test_index_then_template_fixture_and_width(page: Any, server: RunningServer)
     assert "Plan: Free" in frame_text(page, "mailtrap")
     frame_width = "document.querySelector('#frame-ses').getBoundingClientRect().width"
     assert page.evaluate(frame_width) >= 600
+    box = "(s) => { const r = document.querySelector(s).getBoundingClientRect(); return [r.left, r.top, r.bottom]; }"
+    # two desktop frames do not leave room for the findings at 1600 px: they go under the renders
+    assert page.evaluate(box, "aside.sidebar")[1] >= page.evaluate(box, "#renders")[2]
     page.click("button[data-width=mobile]")
     assert page.evaluate(frame_width) == pytest.approx(375, abs=1)
+    # mobile frames do: the findings stand beside them, not under an email thousands of pixels tall
+    aside, renders = page.evaluate(box, "aside.sidebar"), page.evaluate(box, "#renders")
+    assert aside[0] >= renders[0] + 2 * 375 and aside[1] < renders[2]
     page.click("button[data-tab=text]")
     assert page.locator("[data-tab-panel=text] [data-side=ses] pre").inner_text() == "Hello Bob, you are on Free.\n"
     assert "fixture=bob" in page.url and "width=mobile" in page.url and "tab=text" in page.url
