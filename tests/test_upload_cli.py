@@ -214,7 +214,8 @@ def test_the_token_never_appears_in_output_logs_or_files(
         assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
         outputs += [result.stdout, result.stderr]
     closed.close()
-    assert "401 Incorrect API token" in outputs[9] and "ConnectError" in outputs[11]
+    assert "401 Incorrect API token" in outputs[9]
+    assert f"cannot read the account's templates at {refused}: GET" in outputs[11] and "ConnectError" in outputs[11]
     assert len(server.templates) == 2
     for token in (secret, wrong):
         assert all(token not in text for text in outputs)

@@ -240,7 +240,7 @@ def _session(settings: Settings, max_time: float) -> Iterator[tuple[MailtrapClie
         except AuthError as error:
             _fail(str(error), EXIT_USAGE)
         except ApiError as error:
-            _fail(f"cannot read the account's templates: {error}", EXIT_FAILED)
+            _fail(f"cannot read the account's templates at {settings.api_base}: {error}", EXIT_FAILED)
         plan = build_plan(templates, remote, lock, prune=settings.prune, partial=settings.partial, keep=local.present)
         yield client, lock, plan
     finally:
