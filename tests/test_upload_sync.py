@@ -327,3 +327,19 @@ def test_lock_forgets_templates_deleted_from_the_account(tmp_path: Path, mailtra
     assert result.exit_code == 1 and "failed: create b" in result.stderr
     assert sorted(lock_of(out)["templates"]) == ["a"]
     assert "b" not in json.loads(cli(server, "mapping", str(out)).stdout)
+
+
+def test_deleted_lock_file_matches_by_name_without_duplicates(tmp_path: Path, mailtrap_server: MailtrapServer) -> None:
+    names = ["invoice", "welcome"]
+    out = make_out(tmp_path, names)
+    assert cli(mailtrap_server, "sync", str(out), "--yes").exit_code == 0
+    (out / "mailtrap.lock.json").unlink()
+    again = cli(mailtrap_server, "sync", str(out), "--yes")
+    assert again.exit_code == 0, again.output
+    assert "0 create, 0 update, 0 delete, 0 blocked, 0 invalid, 2 unchanged" in again.stdout
+    assert writes(mailtrap_server) == ["POST"] * 2
+    entries = lock_of(out)["templates"]
+    assert {name: entry["uuid"] for name, entry in entries.items()} == {
+        t["name"]: t["uuid"] for t in mailtrap_server.templates
+    }
+    assert not any(entry["created_by_tool"] for entry in entries.values())  # ownership was in the lost lock file
