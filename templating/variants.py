@@ -138,6 +138,8 @@ def split_part(source: str) -> Split:
     tags: list[str] = []
     mergeable: list[bool] = []
     position = 0
+    # An empty run before the first tag or after the last one is at the root, like any text there: a member whose
+    # text sits on the other side of a tag (`Welcome {{name}}` / `{{name}}, willkommen`) still merges.
     for start, end, allowed in _merge_adjacent(contents):
         if start == 0:
             runs.append(source[start:end])
@@ -145,18 +147,18 @@ def split_part(source: str) -> Split:
         else:
             if not runs:
                 runs.append("")
-                mergeable.append(False)
+                mergeable.append(True)
             tags.append(source[position:start])
             runs.append(source[start:end])
             mergeable.append(allowed)
         position = end
     if not runs:
         runs.append("")
-        mergeable.append(False)
+        mergeable.append(True)
     if position < len(source):
         tags.append(source[position:])
         runs.append("")
-        mergeable.append(False)
+        mergeable.append(True)
     return Split(tuple(runs), tuple(tags), tuple(mergeable))
 
 
@@ -299,7 +301,11 @@ def merge_family(members: Sequence[Member]) -> Family | Rejection:
         except _Unmergeable as reason:
             return Rejection(names, f"{part}: {reason}")
         for name, source in zip(names, sources, strict=True):
-            if effective(merged, values[name]) != effective(source):
+            try:
+                exact = effective(merged, values[name]) == effective(source)
+            except TemplateSyntaxError as error:  # kept text joined to a slot's braces: `{` + `{{{__text.h0}}}`
+                return Rejection(names, f"{part}: the merged template does not parse ({error})")
+            if not exact:
                 return Rejection(names, f"{part}: the merged text does not render {name}'s exactly (whitespace)")
         payload[payload_key] = merged
     return Family(payload["name"], names, payload, values)

@@ -99,6 +99,21 @@ def test_a_merge_that_would_change_standalone_whitespace_is_rejected() -> None:
     assert isinstance(result, Rejection) and "whitespace" in result.reason
 
 
+def test_text_on_the_other_side_of_a_tag_still_merges() -> None:
+    """Word order differs between locales: one member's run before the first tag (or after the last) is empty."""
+    en = member("welcome-en", "<p>x</p>", subject="Welcome {{{name}}}")
+    de = member("welcome-de", "<p>x</p>", subject="{{{name}}}, willkommen")
+    family = merged(en, de)
+    assert family.values == {"welcome-de": {"s0": "", "s1": ", willkommen"}, "welcome-en": {"s0": "Welcome ", "s1": ""}}
+    assert prove_family(family, [en, de]) == []
+
+
+def test_a_merge_that_does_not_parse_is_rejected_not_a_crash() -> None:
+    # text kept next to a slot joins the slot's braces into another tag (a raw block); both members parse (fuzzing)
+    crafted = merge_family([member("a", ">}{{~name~}}~ }"), member("b", "}{{~name~}}}~& ")])
+    assert isinstance(crafted, Rejection) and "does not parse" in crafted.reason
+
+
 def test_members_using_text_root_themselves_are_not_merged() -> None:
     result = merge_family([member("a", "A {{{__text.x}}}"), member("b", "B {{{__text.x}}}")])
     assert isinstance(result, Rejection) and TEXT_ROOT in result.reason
