@@ -455,6 +455,19 @@ def test_terraform_file_reads_inside_src_only_and_reports_the_rest(terraform_src
     assert "points outside" in outside.message
 
 
+def test_findings_in_a_file_read_through_dot_dot_name_the_file_plainly(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "infra/ses.tf",
+        'resource "aws_ses_template" "x" {\n  name = "x"\n  html = file("../parts/x.html")\n}\n',
+    )
+    html = write(tmp_path, "parts/x.html", "<p>{{#if a}}</p>\n")
+    (template,) = load(tmp_path).templates
+    assert template.part_paths["html"] == html  # as Terraform cleans the path, not infra/../parts/x.html
+    [unclosed] = [item for item in check_json(tmp_path) if item["code"] == "P101"]
+    assert (unclosed["path"], unclosed["line"], unclosed["column"]) == (str(html), 1, 4)
+
+
 def test_terraform_syntax_errors_missing_names_and_unrelated_files(tmp_path: Path) -> None:
     write(tmp_path, "network.tf", 'resource "aws_vpc" "main" {\n  cidr_block = \n}\n')  # broken, not ours
     broken = write(tmp_path, "ses.tf", 'resource "aws_ses_template" "x" {\n  name = \n}\n')

@@ -18,6 +18,7 @@ stays unresolved: an S102 finding names it and the part is checked with its sour
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -309,7 +310,7 @@ class TerraformReader:
         relative = self.module_relative_path(argument) if argument is not None else None
         if relative is None:
             return self.opaque(node, "file() argument in")
-        target = self.path.parent / relative
+        target = Path(os.path.normpath(self.path.parent / relative))  # cleaned lexically, as Terraform does
         marker = "${" + call_source + "}"
         if not is_inside(target, self.root):
             reason = f"{call_source} points outside {self.root} and is not read"
