@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -103,6 +104,21 @@ def test_wrong_method_for_the_arguments_is_refused() -> None:
     sender = MailtrapSender(token="t", base_url="http://mt.test", index=INDEX, client=client)
     with pytest.raises(SendError, match="SendTemplatedEmail"):
         sender.send_bulk_email(**V1_CALL)
+
+
+def test_arguments_of_no_send_operation_and_an_unreadable_lock_raise_send_error(tmp_path: Path) -> None:
+    client, seen = recording_client()
+    sender = MailtrapSender(token="t", base_url="http://mt.test", index=INDEX, client=client)
+    with pytest.raises(SendError, match="not an SES send call"):
+        sender.send(Subject="x")
+    with pytest.raises(SendError, match="not an SES send call"):
+        sender.send_templated_email(Subject="x")
+    assert seen == []
+    with pytest.raises(SendError, match="no lock file"):
+        MailtrapSender(token="t", lock=tmp_path / "OUT")
+    (tmp_path / "mailtrap.lock.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(SendError, match="cannot read the lock file"):
+        send_templated(token="t", lock=tmp_path, client=client, **V1_CALL)
 
 
 def test_token_and_base_url_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

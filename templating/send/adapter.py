@@ -21,12 +21,13 @@ import httpx
 
 from templating.diagnostics import format_finding
 from templating.model import Finding, Severity
-from templating.send.index import TemplateIndex
+from templating.send.index import LockReadError, TemplateIndex
 from templating.send.translate import (
     SEND_BULK_EMAIL,
     SEND_BULK_TEMPLATED_EMAIL,
     SEND_EMAIL,
     SEND_TEMPLATED_EMAIL,
+    RequestError,
     Translation,
     detect_operation,
     translate,
@@ -73,7 +74,10 @@ class MailtrapSender:
         if not self.token:
             raise SendError(f"no Mailtrap API token: set {TOKEN_VARIABLE}")
         self.base_url = (base_url or os.environ.get(BASE_VARIABLE) or DEFAULT_SEND_BASE).rstrip("/")
-        self.index = index if index is not None else TemplateIndex.discover(Path(lock) if lock else None)
+        try:
+            self.index = index if index is not None else TemplateIndex.discover(Path(lock) if lock else None)
+        except LockReadError as error:
+            raise SendError(str(error)) from None
         self._owns_client = client is None
         self._client = client or httpx.Client(timeout=timeout)
         self.warnings: list[Finding] = []
@@ -103,13 +107,13 @@ class MailtrapSender:
 
     def send(self, **kwargs: Any) -> dict[str, Any]:
         """Any of the four operations, recognised by its arguments."""
-        return self._send(detect_operation(kwargs), kwargs)
+        return self._send(_operation(kwargs), kwargs)
 
     def translate(self, request: Mapping[str, Any]) -> Translation:
         return translate(request, self.index)
 
     def _send(self, operation: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
-        detected = detect_operation(kwargs)
+        detected = _operation(kwargs)
         if detected != operation:
             raise SendError(f"these arguments are those of {detected}, not {operation}")
         translation = self.translate(kwargs)
@@ -147,6 +151,13 @@ class MailtrapSender:
                 f"Mailtrap answered {response.status_code}: {errors}", status=response.status_code, response=answer
             )
         return answer
+
+
+def _operation(kwargs: Mapping[str, Any]) -> str:
+    try:
+        return detect_operation(kwargs)
+    except RequestError as error:
+        raise SendError(str(error)) from None
 
 
 def _v1_status(item: Mapping[str, Any]) -> dict[str, Any]:
