@@ -237,3 +237,12 @@ def test_exit_code_2_only_when_the_token_or_account_was_refused(tmp_path: Path) 
     assert upload._report(gave_up, plan, tmp_path) == 1
     refused = Outcome(action, Status.FAILED, "POST /api/accounts/1/email_templates: 401 Incorrect API token")
     assert upload._report(SyncResult([refused], stopped=refused.message, auth_failed=True), plan, tmp_path) == 2
+
+
+@pytest.mark.parametrize("token", ["tok_SÉCRET_äöü", "tok_SECRET\nInjected: header", "tok SECRET"])
+def test_a_token_with_impossible_characters_is_a_clear_usage_error(
+    tmp_path: Path, mailtrap_server: MailtrapServer, token: str
+) -> None:
+    result = invoke(mailtrap_server, "sync", str(make_out(tmp_path, ["a"])), "--yes", token=token)
+    assert result.exit_code == 2 and "MAILTRAP_API_TOKEN has characters" in result.stderr, result.output
+    assert mailtrap_server.requests == [] and token.strip() not in result.output

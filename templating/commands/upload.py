@@ -115,6 +115,12 @@ def _token() -> str:
         if not token:
             _fail("no API token given", EXIT_USAGE)
     REDACT.secret = token
+    if not all("!" <= character <= "~" for character in token):
+        _fail(
+            f"{TOKEN_VARIABLE} has characters an API token cannot contain (spaces, line breaks, non-ASCII); "
+            "check how it was set",
+            EXIT_USAGE,
+        )
     return token
 
 
