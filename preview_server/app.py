@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -219,6 +220,7 @@ def create_app(
         workspace = Workspace(src, Preparer(workers))
         workspace.load_all()
     state = PreviewState(workspace, watch=watch, poll=poll)
+    instance = secrets.token_hex(8)  # tells a page that reconnects after a restart that its generation means nothing
     env = make_environment()
     slots = env.get_template("slots.html").module
 
@@ -308,7 +310,7 @@ def create_app(
         return JSONResponse(renders.to_json())
 
     async def api_events(request: Request) -> Response:
-        hello = {"generation": workspace.generation}
+        hello = {"generation": workspace.generation, "instance": instance}
         headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
         return StreamingResponse(state.broadcaster.stream(hello), media_type="text/event-stream", headers=headers)
 

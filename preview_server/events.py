@@ -1,8 +1,9 @@
 """Server-Sent Events: the watcher's thread publishes changes, every open page's stream receives them.
 
 Each message is one JSON `Change` (`generation`, `changed`, `added`, `removed`, `renamed`) as an SSE `change` event.
-A new stream starts with a `hello` event carrying the current generation, so a page that reconnects after missing
-events knows to refresh. Comment lines keep idle connections alive.
+A new stream starts with a `hello` event carrying the current generation and the server's instance id, so a page that
+reconnects after missing events (or after the server was restarted) knows to refresh. Comment lines keep idle
+connections alive.
 """
 
 from __future__ import annotations

@@ -237,3 +237,29 @@ def test_update_keeps_tab_fixture_and_scroll(page: Any, server: RunningServer) -
     assert page.locator("[data-tab-panel=html]").is_hidden()
     assert page.input_value("#fixture") == "bob"
     assert page.evaluate("window.scrollY") == scrolled
+
+
+def test_a_page_left_open_across_a_restart_shows_what_changed_meanwhile(
+    browser: Any, tmp_path: Path, preparer: Preparer
+) -> None:
+    """Ctrl+C, edit, start again: the page reconnects to the new server and refreshes, though the new server's
+    generation counter starts again from where the old one began."""
+    src = write_corpus(tmp_path / "templates")
+    context = browser.new_context(viewport={"width": 1600, "height": 1000}, bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(5000)
+    try:
+        with running_server(src, preparer=preparer) as first:
+            port = int(first.url.rsplit(":", 1)[1])
+            page.goto(first.url + "/t/greeting?fixture=bob")
+            wait_live(page)
+            page.evaluate("window.previewMarker = 'kept'")
+        page.wait_for_selector("#live[data-state=offline]")
+        set_greeting_html(src, '<h1 id="greet">While you were away, {{name}}</h1>\n')
+        with running_server(src, preparer=preparer, port=port):
+            page.wait_for_function(
+                "document.querySelector('#frame-ses').srcdoc.includes('While you were away, Bob')", timeout=10_000
+            )
+            assert page.evaluate("window.previewMarker") == "kept"
+    finally:
+        context.close()

@@ -89,16 +89,19 @@ class RunningServer:
 
 
 @contextmanager
-def running_server(src: Path, *, poll: bool = False, preparer: Preparer | None = None) -> Iterator[RunningServer]:
+def running_server(
+    src: Path, *, poll: bool = False, preparer: Preparer | None = None, port: int = 0
+) -> Iterator[RunningServer]:
     """The preview app for `src`, served by uvicorn in a thread on a free port, watching for changes. Conversions run
-    in `preparer`'s worker processes (shared between tests, as starting them takes a moment), else in the app's own."""
+    in `preparer`'s worker processes (shared between tests, as starting them takes a moment), else in the app's own.
+    `port` 0: a free one."""
     workspace = None
     if preparer is not None:
         workspace = Workspace(src, preparer)
         workspace.load_all()
     app = create_app(src, watch=True, poll=poll, workspace=workspace)
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", timeout_graceful_shutdown=1
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", timeout_graceful_shutdown=1
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="preview-test-server", daemon=True)

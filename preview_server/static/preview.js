@@ -242,10 +242,14 @@
   function connect(handlers) {
     if (!window.EventSource) return;
     const source = new EventSource("/api/events");
+    let instance = null; // the server's; another one after a reconnect means the server was restarted
     source.addEventListener("hello", (event) => {
       setLive("live");
       const data = JSON.parse(event.data);
-      if (data.generation > state.generation) handlers.onStale();
+      const restarted = instance !== null && data.instance !== instance;
+      instance = data.instance;
+      if (restarted) state.generation = data.generation; // a new server counts from its own start
+      if (restarted || data.generation > state.generation) handlers.onStale();
     });
     source.addEventListener("change", (event) => {
       const change = JSON.parse(event.data);
