@@ -322,6 +322,21 @@ def test_members_of_the_wrong_type_are_reported_not_read_as_empty(
     assert translation.ok == (code == "T109")
 
 
+def test_tags_and_headers_without_a_name_are_left_out_and_reported() -> None:
+    """As `aws sesv2 send-email --generate-cli-skeleton` leaves them when not filled in: `{"Name": "", "Value": ""}`."""
+    empty = [{"Name": "", "Value": ""}]
+    request = {
+        "FromEmailAddress": "a@example.com",
+        "Destination": {"ToAddresses": ["b@example.com"]},
+        "Content": {"Template": {"TemplateName": "welcome", "TemplateData": "{}", "Headers": empty}},
+        "EmailTags": empty,
+    }
+    translation = translate(request, INDEX)
+    body = translation.output()
+    assert "headers" not in body and "custom_variables" not in body
+    assert codes(translation) == ["T109", "T109"]
+
+
 def test_raw_content_is_an_error() -> None:
     request = {
         "FromEmailAddress": "a@example.com",

@@ -687,7 +687,7 @@ def _address(value: Any, reporter: _Reporter, key: tuple[str, ...]) -> dict[str,
 def _tags(values: Any, reporter: _Reporter, key: tuple[str, ...]) -> dict[str, str]:
     tags: dict[str, str] = {}
     for tag in _list(values):
-        if not isinstance(tag, Mapping) or not isinstance(tag.get("Name"), str):
+        if not isinstance(tag, Mapping) or not isinstance(tag.get("Name"), str) or not tag["Name"]:
             reporter.add(UNKNOWN_FIELD, f"{key[-1]}: a tag is not {{Name, Value}}; left out", *key)
             continue
         tags[tag["Name"]] = "" if tag.get("Value") is None else str(tag["Value"])
@@ -723,7 +723,7 @@ def _custom_variables(
 def _headers(values: Any, reporter: _Reporter, key: tuple[str, ...]) -> dict[str, str]:
     headers: dict[str, str] = {}
     for header in _list(values):
-        if not isinstance(header, Mapping) or not isinstance(header.get("Name"), str):
+        if not isinstance(header, Mapping) or not isinstance(header.get("Name"), str) or not header["Name"]:
             reporter.add(UNKNOWN_FIELD, f"{key[-1]}: a header is not {{Name, Value}}; left out", *key)
             continue
         headers[header["Name"]] = "" if header.get("Value") is None else str(header["Value"])
