@@ -222,6 +222,15 @@ def create_app(
     state = PreviewState(workspace, watch=watch, poll=poll)
     instance = secrets.token_hex(8)  # tells a page that reconnects after a restart that its generation means nothing
     env = make_environment()
+
+    def src_relative(path: Path) -> str:
+        """A path as shown on the pages: relative to SRC (the full path is in the top bar and in tooltips)."""
+        try:
+            return str(Path(path).relative_to(workspace.base))
+        except ValueError:
+            return str(path)
+
+    env.filters["src_relative"] = src_relative
     slots = env.get_template("slots.html").module
 
     def page(name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:

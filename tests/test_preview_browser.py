@@ -263,3 +263,14 @@ def test_a_page_left_open_across_a_restart_shows_what_changed_meanwhile(
             assert page.evaluate("window.previewMarker") == "kept"
     finally:
         context.close()
+
+
+def test_index_fits_a_1024_px_window(page: Any, server: RunningServer) -> None:
+    """No column is cut off and no sideways scrolling: source paths are shown relative to SRC and may wrap."""
+    page.set_viewport_size({"width": 1024, "height": 800})
+    page.goto(server.url + "/")
+    wait_live(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1024
+    source = page.locator("tr[data-id=receipt] td.path")
+    assert source.inner_text() == "shop/receipt"
+    assert source.get_attribute("title") == str(server.src / "shop" / "receipt")
