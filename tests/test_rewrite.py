@@ -192,6 +192,14 @@ def test_partial_definition_removal_takes_the_newline_ses_strips() -> None:
     assert converted(src, {"x": 1}) == "A\nB P{{{x}}}\n\n"
 
 
+def test_definition_at_the_start_or_end_next_to_a_standalone_block_is_removed() -> None:
+    # the block stays standalone (at the start of the template instead of after a line ending): not an R132
+    src = '{{#*inline "row"}}\n  <tr>{{it}}</tr>\n{{/inline}}\n{{#each l}}\n  {{> row it=this}}\n{{/each}}\n'
+    assert converted(src, {"l": ["a", "b"]}, {"l": []}) == "{{#each l}}\n    <tr>{{{this}}}</tr>\n{{/each}}\n"
+    src = '{{#if a}}\nA\n{{/if}}\n{{#*inline "p"}}\nP\n{{/inline}}'
+    assert converted(src, {"a": True}, {"a": False}) == "{{#if a}}\nA\n{{/if}}\n"
+
+
 def test_partial_problems_are_reported_at_the_call() -> None:
     assert failure_codes("{{> missing}}", {}) == ["R125"]
     assert failure_codes('{{#*inline "p"}}{{> p}}{{/inline}}{{> p}}', {}) == ["R126"]

@@ -128,8 +128,9 @@ def _view(body: list[Statement], node: Statement | None, is_root: bool) -> tuple
                 first_inverse = inverse.body[0].program if inverse is not None and inverse.chained else inverse
                 strips_left = prev and is_next_whitespace(program.body, None, False)
                 strips_right = following and is_prev_whitespace((first_inverse or program).body, None, False)
-            left = _strip_text(body, j - 1, LEFT_STANDALONE) if strips_left else None
-            right = _strip_text(body, j + 1, RIGHT_STANDALONE) if strips_right else None
+            # a standalone tag with no content beside it (start or end of the body) strips nothing, like "" beside it
+            left = (_strip_text(body, j - 1, LEFT_STANDALONE) or "") if strips_left else None
+            right = (_strip_text(body, j + 1, RIGHT_STANDALONE) or "") if strips_right else None
             return strips_left, strips_right, left, right
     return None
 
