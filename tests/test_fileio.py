@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -27,3 +29,14 @@ def test_a_failed_write_keeps_the_old_file_and_cleans_up(tmp_path: Path, monkeyp
         fileio.write_atomic(target, b"new")
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+
+
+def test_written_files_get_the_umask_mode_and_replaced_files_keep_theirs(tmp_path: Path) -> None:
+    umask = os.umask(0o022)
+    os.umask(umask)
+    target = tmp_path / "out.json"
+    fileio.write_atomic(target, "new")
+    assert stat.S_IMODE(target.stat().st_mode) == fileio.NEW_FILE_MODE == 0o666 & ~umask  # not mkstemp's 0o600
+    target.chmod(0o640)
+    fileio.write_atomic(target, "changed")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
