@@ -33,7 +33,13 @@ class EmitResult:
 
 
 def json_bytes(value: Any) -> bytes:
-    return (json.dumps(value, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    """UTF-8 JSON; `\\u` escapes throughout when a string holds a lone surrogate (a fixture's `"\\ud800"`, a file name
+    that is not UTF-8), which UTF-8 cannot encode."""
+    text = json.dumps(value, ensure_ascii=False, indent=2) + "\n"
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return (json.dumps(value, indent=2) + "\n").encode("ascii")
 
 
 def check_output_location(src: Path, out: Path) -> None:
@@ -166,5 +172,5 @@ def emit(run: ConvertRun, out: Path) -> EmitResult:
             path = inside(out, o.name, "fixtures", f"{name}.json")
             write_if_changed(path, json_bytes(o.template.fixtures[name].data), result)
     write_if_changed(inside(out, "report.json"), json_bytes(report_json(run)), result)
-    write_if_changed(inside(out, "report.md"), report_markdown(run).encode("utf-8"), result)
+    write_if_changed(inside(out, "report.md"), report_markdown(run).encode("utf-8", "backslashreplace"), result)
     return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -109,6 +110,23 @@ def test_failures_exit_1_and_others_are_still_written(tmp_path: Path) -> None:
     statuses = {e["name"]: (e["status"], e["source"]) for e in report["templates"]}
     assert statuses["good"][0] == "converted" and statuses["bad"][0] == "failed"
     assert statuses["broken"] == ("failed", "src/broken.json")
+
+
+def test_lone_surrogates_in_fixtures_and_file_names_do_not_stop_the_batch(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    (src / "t/data").mkdir(parents=True)
+    (src / "t/html.hbs").write_text("{{x}}")
+    (src / "t/data/default.json").write_text('{"x": "\\ud800"}')  # valid JSON, not encodable as UTF-8
+    (src / "t/data" / os.fsdecode(b"bad\xff.json")).write_text('{"x": "y"}')  # a file name that is not UTF-8
+    (src / "u").mkdir()
+    (src / "u/html.hbs").write_text("ok")
+    out = tmp_path / "out"
+    code, output = run("convert", str(src), "-o", str(out))
+    assert code == 0, output
+    assert json.loads((out / "t/fixtures/default.json").read_text(encoding="ascii")) == {"x": "\ud800"}
+    report = json.loads((out / "report.json").read_bytes())
+    assert [e["status"] for e in report["templates"]] == ["converted", "converted"]
+    assert (out / "u/mailtrap.json").exists() and (out / "report.md").exists()
 
 
 def test_output_inside_source_is_a_usage_error(tmp_path: Path) -> None:
