@@ -165,3 +165,12 @@ def test_render_both_dialects(tmp_path: Path) -> None:
     )
     code, output = run("render", str(tmp_path / "t"), "nope")
     assert code == 2 and "no template named" in output
+
+
+def test_render_of_a_lone_surrogate_is_printed_escaped(tmp_path: Path) -> None:
+    (tmp_path / "t/data").mkdir(parents=True)
+    (tmp_path / "t/html.hbs").write_text("<{{x}}>\r\n")
+    (tmp_path / "t/data/one.json").write_text('{"x": "\\ud800\\u00e9"}')
+    for dialect in ("ses", "mailtrap"):
+        result = CliRunner().invoke(main, ["render", str(tmp_path / "t"), "t", "--dialect", dialect])
+        assert result.exit_code == 0 and result.stdout_bytes == "<\\ud800é>\r\n".encode(), result.output

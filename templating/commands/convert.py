@@ -157,5 +157,7 @@ def render(
     except (RenderError, MailtrapRenderError) as error:
         click.echo(f"{name} ({part}): {getattr(error, 'message', str(error))}", err=True)
         ctx.exit(1)
-    sys.stdout.write(text)
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
     sys.stdout.flush()
+    sys.stdout.buffer.write(text.encode(encoding, "backslashreplace"))  # a lone surrogate from the data: `\ud800`
+    sys.stdout.buffer.flush()
