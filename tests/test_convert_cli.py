@@ -137,6 +137,19 @@ def test_output_inside_source_is_a_usage_error(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+def test_output_above_the_source_never_writes_into_it(tmp_path: Path) -> None:
+    # `ses2mt convert welcome -o .`: OUT/welcome would be the folder-form template's own folder
+    (tmp_path / "welcome/data").mkdir(parents=True)
+    (tmp_path / "welcome/html.hbs").write_text("hi")
+    (tmp_path / "welcome/data/d.json").write_text("{}")
+    before = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*"))
+    code, output = run("convert", str(tmp_path / "welcome"), "-o", str(tmp_path))
+    assert code == 2 and "inside the source folder" in output
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == before
+    code, output = run("convert", str(tmp_path / "welcome"), "-o", str(tmp_path / "out"))
+    assert code == 0 and (tmp_path / "out/welcome/mailtrap.json").is_file()
+
+
 def test_verify_writes_nothing_and_fails_on_difference(tmp_path: Path) -> None:
     code, output = run("verify", str(TEMPLATES_IN))
     assert code == 0, output

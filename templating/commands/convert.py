@@ -9,7 +9,7 @@ import click
 
 from templating import diagnostics
 from templating.convert import ConvertRun, convert_loaded
-from templating.emit import OutputPathError, check_output_location, emit, source_label
+from templating.emit import OutputPathError, check_output_location, check_template_folders, emit, source_label
 from templating.hbs.errors import TemplateSyntaxError
 from templating.loaders import load
 from templating.mailtrap_render import MailtrapRenderError, render_mailtrap
@@ -73,6 +73,10 @@ def convert(ctx: click.Context, src: Path, out: Path, escape: str, category: str
     except OutputPathError as error:
         raise click.UsageError(str(error)) from None
     run = _run(src, escape, category, jobs)
+    try:
+        check_template_folders(run, out)
+    except OutputPathError as error:
+        raise click.UsageError(f"{error}: choose another -o") from None
     try:
         result = emit(run, out)
     except (OutputPathError, OSError) as error:
