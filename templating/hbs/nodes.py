@@ -11,10 +11,13 @@ The shapes follow handlebars.js 4.x (compiler/ast.js), with Python names.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
+class Span(NamedTuple):
+    """Where a node is: offsets into the part's source, 1-based line and column. A named tuple: spans are the parser's
+    most frequent allocation, and a tuple is the cheapest immutable value to build."""
+
     start: int
     end: int
     line: int

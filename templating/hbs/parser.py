@@ -55,23 +55,7 @@ _UNDEFINED_KEY = ("undefined",)
 # Blocks, `{{else x}}` chains and subexpressions nest by recursion (here, in whitespace control, the printer and the
 # renderer); far deeper than any real template, low enough to stay clear of Python's recursion limit.
 MAX_NESTING = 100
-_SET_START, _SET_END, _SET_LINE, _SET_COLUMN = (
-    Span.start.__set__,
-    Span.end.__set__,
-    Span.line.__set__,
-    Span.column.__set__,
-)  # type: ignore[attr-defined]
-
-
-def _make_span(start: int, end: int, line: int, column: int) -> Span:
-    """`Span(start, end, line, column)` without the frozen dataclass's slow `__init__` (spans are the parser's
-    most frequent allocation)."""
-    span = object.__new__(Span)
-    _SET_START(span, start)
-    _SET_END(span, end)
-    _SET_LINE(span, line)
-    _SET_COLUMN(span, column)
-    return span
+_new_tuple = tuple.__new__  # _new_tuple(Span, (start, end, line, column)): a span without Span.__new__'s call
 
 
 _LITERAL_NODES: dict[str, Any] = {
@@ -160,7 +144,7 @@ class _Parser:
     def span(self, start: int, end: int) -> Span:
         starts = self.line_starts
         line = bisect_right(starts, start)
-        return _make_span(start, end, line, start - starts[line - 1] + 1)
+        return _new_tuple(Span, (start, end, line, start - starts[line - 1] + 1))
 
     def error(self, offset: int, message: str) -> TemplateSyntaxError:
         return syntax_error(self.source, offset, message, self.lines)
