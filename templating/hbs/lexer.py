@@ -202,6 +202,9 @@ class Token(NamedTuple):
     value: str | re.Match[str] | None = None
 
 
+_new_token = tuple.__new__  # _new_token(Token, (kind, start, end, value)): the lexer's hot paths skip Token.__new__
+
+
 def _plain_tag(m: re.Match[str]) -> str | None:
     """The token kind for a `_PLAIN_TAG` match, or None when the tag needs the full rules."""
     opener, name, args, brace = m.group(2, 3, 4, 5)
@@ -259,7 +262,7 @@ def tokenize(source: str, lines: LineIndex | None = None) -> list[Token]:
                 pos = _escaped_content(source, idx, tokens)
                 continue
         elif idx > pos:
-            append(Token(CONTENT, pos, idx, source[pos:idx]))
+            append(_new_token(Token, (CONTENT, pos, idx, source[pos:idx])))
         pos = _mustache(source, idx, tokens, lines)
     if "\x00" in source:
         _reject_nul_in_content(source, tokens, lines)
@@ -299,7 +302,7 @@ def _mustache(source: str, pos: int, tokens: list[Token], lines: LineIndex | Non
     if plain is not None:
         kind = _plain_tag(plain)
         if kind is not None:
-            append(Token(kind, pos, plain.end(), plain))
+            append(_new_token(Token, (kind, pos, plain.end(), plain)))
             return plain.end()
     by_char = _MU_BY_CHAR
     n = len(source)
@@ -317,7 +320,7 @@ def _mustache(source: str, pos: int, tokens: list[Token], lines: LineIndex | Non
                 raise syntax_error(source, pos, "unclosed comment: '{{!--' needs a matching '--}}'", lines)
             append(Token(COMMENT, pos, cm.end()))
             return cm.end()
-        append(Token(kind, pos, end))
+        append(_new_token(Token, (kind, pos, end, None)))
         if kind in _POPS_MU:
             return end
         if kind is CLOSE_RAW_BLOCK:

@@ -239,13 +239,16 @@ class _Compiler:
             decorators: list[Decorator] = []
             for statement in program.body:
                 compiled = self.statement(statement, decorators)
-                if compiled is None or compiled == "":
-                    continue
-                if isinstance(compiled, str) and pieces and isinstance(pieces[-1], str):
-                    pieces[-1] += compiled
+                if isinstance(compiled, str):
+                    if not compiled:
+                        continue
+                    if pieces and isinstance(pieces[-1], str):
+                        pieces[-1] += compiled
+                        continue
+                elif compiled is None:
                     continue
                 pieces.append(compiled)
-                explicit.append(isinstance(compiled, _Explicit))
+                explicit.append(compiled.__class__ is _Explicit)
         finally:
             self.block_params.pop(0)
             self.programs_with_block_params -= with_block_params
