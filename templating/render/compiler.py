@@ -581,9 +581,10 @@ class _Compiler:
         """`{{a.b}}` printed unescaped, the most frequent statement: what lambda_value, mustache and _guard build, in
         one closure."""
         value = self.path_value(path, strict=True)
-        missing = self.missing_at(path, "print", node)
-        explain = None if path.data else self.explain_null(path)
         line, column = _location(node)
+        where = _location(path) if line == 0 else (line, column)
+        missing = _Missing(path.original, *where, "print", self.options.ses_strict)  # missing_at(path, "print", node)
+        explain = None if path.data else self.explain_null(path)
 
         def print_value(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
             try:
@@ -650,11 +651,16 @@ class _Compiler:
             value = self.ambiguous(path, program, inverse, self.missing_at(path, "block"), node)
             return _Explicit(_guard(value, *_location(node)))
 
-        def block(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
-            result = value(rt, ctx, data, bp, depths)
+        line, column = _location(node)
+
+        def block(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:  # _guard's work inlined
+            try:
+                result = value(rt, ctx, data, bp, depths)
+            except HandlebarsError as error:
+                raise RenderError(error.message, line, column) from None
             return "" if result is None else result
 
-        return _guard(block, *_location(node))
+        return block
 
     def block_value(
         self, path: n.PathExpression, program: ProgramSpec | None, inverse: ProgramSpec | None, node: Any
