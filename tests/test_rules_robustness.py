@@ -64,3 +64,18 @@ def test_shared_real_corpus_checks_without_internal_errors() -> None:
         source = path.read_text(encoding="utf-8")
         t = make_template(source)
         assert_well_formed(check_template(t), t.parts)
+
+
+def test_nesting_past_the_parser_limit_is_blamed_on_ses2mt_not_ses() -> None:
+    depth = 120
+    source = "{{#if a}}" * depth + "x" + "{{/if}}" * depth
+    findings = [f for f in check_template(make_template(html=source)) if f.code == "P101"]
+    assert len(findings) == 1
+    assert "handlebars.js has no such limit" in findings[0].message
+    assert "SES rejects" not in findings[0].message
+    assert (findings[0].line, findings[0].column) == (1, 1 + 9 * 100)
+
+
+def test_an_ordinary_syntax_error_still_says_ses_rejects_it() -> None:
+    findings = [f for f in check_template(make_template(html="{{#if a}}x")) if f.code == "P101"]
+    assert len(findings) == 1 and "SES rejects the template" in findings[0].message

@@ -10,3 +10,7 @@ class TemplateSyntaxError(Exception):
         self.column = column
         self.message = message
         self.offset = offset
+
+
+class NestingLimitError(TemplateSyntaxError):
+    """The part nests deeper than ses2mt's parser goes (handlebars.js itself has no such limit)."""

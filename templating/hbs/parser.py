@@ -19,7 +19,7 @@ from bisect import bisect_right
 from typing import Any
 
 from . import lexer as lx
-from .errors import TemplateSyntaxError
+from .errors import NestingLimitError, TemplateSyntaxError
 from .lexer import LineIndex, Token, syntax_error, tokenize
 from .nodes import (
     NO_SPAN,
@@ -212,10 +212,13 @@ class _Parser:
         self.depth += 1
         if self.depth > MAX_NESTING:
             tok = self.tokens[self.pos]
-            raise self.error(
-                tok.start,
+            line, column = self.lines.position(tok.start)
+            raise NestingLimitError(
+                line,
+                column,
                 f"blocks, '{{{{else ...}}}}' chains and subexpressions nest more than "
                 f"{MAX_NESTING} levels deep here; that is not supported",
+                tok.start,
             )
 
     def parse_body(self) -> list[Statement]:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from templating.catalogue import INTERNAL_ERROR, NO_FIXTURE, RULES, SYNTAX_ERROR, finding
 from templating.hbs import parse
-from templating.hbs.errors import TemplateSyntaxError
+from templating.hbs.errors import NestingLimitError, TemplateSyntaxError
 from templating.hbs.nodes import Program
 from templating.model import PART_NAMES, Finding, LoadResult, PartName, Template
 from templating.rules.fixtures import fixture_findings
@@ -69,7 +69,10 @@ def check_template(t: Template) -> list[Finding]:
         try:
             program = parse(source)
         except TemplateSyntaxError as error:
-            message = f"{error.message}: SES rejects the template (InvalidTemplate), Mailtrap's editor refuses it"
+            if isinstance(error, NestingLimitError):
+                message = f"{error.message} by ses2mt (handlebars.js has no such limit): nest less to convert it"
+            else:
+                message = f"{error.message}: SES rejects the template (InvalidTemplate), Mailtrap's editor refuses it"
             findings.append(
                 finding(SYNTAX_ERROR.code, message, path, error.line, error.column, template=t.name, part=part)
             )
