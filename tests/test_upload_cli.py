@@ -122,6 +122,30 @@ def test_lock_file_of_another_account_is_refused(tmp_path: Path, mailtrap_server
     assert result.exit_code == 2 and "belongs to Mailtrap account 999" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("lock_text", "message"),
+    [
+        ("{not json", "cannot read the lock file"),
+        ("[]", "not a ses2mt lock file"),
+        ('{"templates": []}', "not a ses2mt lock file"),
+        ('{"templates": {"a": {"uuid": "u", "name": "a"}}}', "the entry of 'a' has no 'id'"),
+        ('{"templates": {"a": {"id": "x", "uuid": "u", "name": "a"}}}', "the entry of 'a' is not an object"),
+        ('{"templates": {"a": [1]}}', "the entry of 'a' is not an object"),
+    ],
+)
+def test_corrupt_lock_file_is_a_clear_usage_error(
+    tmp_path: Path, mailtrap_server: MailtrapServer, lock_text: str, message: str
+) -> None:
+    out = make_out(tmp_path, ["a"])
+    (out / "mailtrap.lock.json").write_text(lock_text, encoding="utf-8")
+    for arguments in (("plan", str(out)), ("sync", str(out), "--yes")):
+        result = invoke(mailtrap_server, *arguments)
+        assert result.exit_code == 2, result.output
+        assert message in result.stderr and "object has no attribute" not in result.stderr
+        assert "Traceback" not in result.output
+    assert mailtrap_server.templates == []
+
+
 def test_mapping_formats(tmp_path: Path, mailtrap_server: MailtrapServer) -> None:
     out = make_out(tmp_path, ["order-shipped", "welcome"])
     assert invoke(mailtrap_server, "mapping", str(out)).exit_code == 2  # no lock file yet

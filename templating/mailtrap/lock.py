@@ -87,11 +87,28 @@ class LockFile:
             return lock
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            lock.account_id = None if data.get("account_id") is None else str(data["account_id"])
-            lock.entries = {name: LockEntry.from_json(entry) for name, entry in data.get("templates", {}).items()}
-            lock.pending = {str(k): str(v) for k, v in data.get("pending", {}).items()}
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        except (OSError, ValueError) as error:
             raise LockFileError(f"{path}: cannot read the lock file ({error})") from error
+        if not (
+            isinstance(data, dict)
+            and isinstance(data.get("templates", {}), dict)
+            and isinstance(data.get("pending", {}), dict)
+        ):
+            raise LockFileError(
+                f"{path}: not a ses2mt lock file (expected an object whose 'templates' and 'pending' are objects); "
+                "move it away to start a new one"
+            )
+        lock.account_id = None if data.get("account_id") is None else str(data["account_id"])
+        for name, entry in data.get("templates", {}).items():
+            try:
+                lock.entries[name] = LockEntry.from_json(entry)
+            except KeyError as error:
+                raise LockFileError(f"{path}: the entry of {name!r} has no {error}") from error
+            except (ValueError, TypeError, AttributeError) as error:
+                raise LockFileError(
+                    f"{path}: the entry of {name!r} is not an object with an integer id and a uuid ({error})"
+                ) from error
+        lock.pending = {str(k): str(v) for k, v in data.get("pending", {}).items()}
         return lock
 
     def bind_account(self, account_id: str) -> None:
