@@ -9,16 +9,19 @@ JSON:  {"version": 1, "findings": [Finding.to_json(), ...],
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from templating.catalogue import RULES
+from templating.catalogue import RULES, SYNTAX_ERROR
 from templating.model import Finding, PartName, Severity, Template
 
 JSON_VERSION = 1
 LOAD_CODE_PREFIXES = ("L", "X")
 FILE_POSITION_PREFIXES = ("J", "L", "S", "X")  # loading findings: their line:col are already positions in the file
+SYNTAX_ERROR_CODE = SYNTAX_ERROR.code
+_QUOTED_POSITION = re.compile(r"\bat (\d+):(\d+)\b")
 
 
 class CodeListError(ValueError):
@@ -78,8 +81,14 @@ def place_in_files(findings: Iterable[Finding], templates: Iterable[Template]) -
             placed.append(replace(item, line=line, column=-column))
         else:
             shifted = column + item.column - 1 if item.column else 0
-            placed.append(replace(item, line=line + item.line - 1, column=shifted))
+            message = _moved_positions(item.message, line, column) if item.code == SYNTAX_ERROR_CODE else item.message
+            placed.append(replace(item, line=line + item.line - 1, column=shifted, message=message))
     return placed
+
+
+def _moved_positions(message: str, line: int, column: int) -> str:
+    """A syntax error's message quotes the other tag's position ("... opened at 2:4"): moved into the file too."""
+    return _QUOTED_POSITION.sub(lambda m: f"at {line + int(m[1]) - 1}:{column + int(m[2]) - 1}", message)
 
 
 def place_findings(findings: Iterable[Finding], templates: Sequence[Template]) -> list[Finding]:
