@@ -112,6 +112,20 @@ def test_failures_exit_1_and_others_are_still_written(tmp_path: Path) -> None:
     assert statuses["broken"] == ("failed", "src/broken.json")
 
 
+def test_a_template_over_the_size_limit_fails_without_running_the_proof(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    (src / "huge/data").mkdir(parents=True)
+    (src / "huge/html.hbs").write_text("<p>{{name}}</p>" + "<p>static</p>\n" * 40_000)
+    (src / "huge/data/default.json").write_text('{"name": "Ann"}')
+    out = tmp_path / "out"
+    code, output = run("convert", str(src), "-o", str(out))
+    assert code == 1, output
+    entry = json.loads((out / "report.json").read_text())["templates"][0]
+    codes = {f["code"]: f["message"] for f in entry["findings"]}
+    assert entry["status"] == "failed" and "M101" in codes
+    assert "over a size limit" in codes["V104"] and not {"V101", "V102", "V103"} & set(codes)
+
+
 def test_lone_surrogates_in_fixtures_and_file_names_do_not_stop_the_batch(tmp_path: Path) -> None:
     src = tmp_path / "src"
     (src / "t/data").mkdir(parents=True)
