@@ -16,7 +16,7 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -116,6 +116,17 @@ def convert_one(
     if failed:
         outcome.parts = {}
     return outcome
+
+
+def require_proof(run: ConvertRun) -> None:
+    """`--require-proof`: a converted template that no fixture proved (V104) fails, its V104 an error."""
+    for outcome in run.outcomes:
+        if outcome.status == "converted" and any(f.code == "V104" for f in outcome.findings):
+            outcome.findings = [
+                replace(f, severity=Severity.ERROR) if f.code == "V104" else f for f in outcome.findings
+            ]
+            outcome.status = "failed"
+            outcome.parts = {}
 
 
 def check_findings(t: Template) -> list[Finding]:

@@ -126,6 +126,25 @@ def test_a_template_over_the_size_limit_fails_without_running_the_proof(tmp_path
     assert "over a size limit" in codes["V104"] and not {"V101", "V102", "V103"} & set(codes)
 
 
+def test_require_proof_fails_a_template_no_fixture_proves(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    (src / "proven/data").mkdir(parents=True)
+    (src / "proven/html.hbs").write_text("<p>{{name}}</p>")
+    (src / "proven/data/default.json").write_text('{"name": "Ann"}')
+    (src / "unproven").mkdir()
+    (src / "unproven/html.hbs").write_text("<p>{{name}}</p>")
+    code, output = run("convert", str(src), "-o", str(tmp_path / "loose"))
+    assert code == 0, output
+    assert "V104 warning" in output and (tmp_path / "loose/unproven/mailtrap.json").exists()
+    strict = tmp_path / "strict"
+    code, output = run("convert", str(src), "-o", str(strict), "--require-proof")
+    assert code == 1 and "V104 error" in output, output
+    statuses = {e["name"]: e["status"] for e in json.loads((strict / "report.json").read_text())["templates"]}
+    assert statuses == {"proven": "converted", "unproven": "failed"}
+    assert (strict / "proven/mailtrap.json").exists() and not (strict / "unproven").exists()
+    assert run("verify", str(src))[0] == 0 and run("verify", str(src), "--require-proof")[0] == 1
+
+
 def test_lone_surrogates_in_fixtures_and_file_names_do_not_stop_the_batch(tmp_path: Path) -> None:
     src = tmp_path / "src"
     (src / "t/data").mkdir(parents=True)

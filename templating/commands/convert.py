@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from templating import diagnostics
-from templating.convert import ConvertRun, convert_loaded
+from templating.convert import ConvertRun, convert_loaded, require_proof
 from templating.emit import OutputPathError, check_output_location, check_template_folders, emit, source_label
 from templating.hbs.errors import TemplateSyntaxError
 from templating.loaders import load
@@ -26,10 +26,19 @@ ESCAPE_HELP = (
 PART_FIELDS = {"subject": "subject", "html": "html", "text": "text"}
 
 
-def _run(src: Path, escape: str, category: str | None, jobs: int) -> ConvertRun:
+REQUIRE_PROOF_HELP = (
+    "A template that no fixture proves (V104: it has none, or SES cannot render any) fails, "
+    "instead of converting with a warning."
+)
+
+
+def _run(src: Path, escape: str, category: str | None, jobs: int, proof_required: bool) -> ConvertRun:
     result = load(src)
     with progress_bar(len(result.templates), "Converting") as advance:
-        return convert_loaded(result, src, escape, category, jobs, lambda _outcome: advance())  # type: ignore[arg-type]
+        run = convert_loaded(result, src, escape, category, jobs, lambda _outcome: advance())  # type: ignore[arg-type]
+    if proof_required:
+        require_proof(run)
+    return run
 
 
 def _print_outcomes(run: ConvertRun, verb: str) -> None:
@@ -62,8 +71,11 @@ def _print_outcomes(run: ConvertRun, verb: str) -> None:
 @click.option(
     "-j", "--jobs", type=click.IntRange(min=0), default=1, show_default=True, help="Worker processes (0: one per CPU)."
 )
+@click.option("--require-proof", "proof_required", is_flag=True, help=REQUIRE_PROOF_HELP)
 @click.pass_context
-def convert(ctx: click.Context, src: Path, out: Path, escape: str, category: str | None, jobs: int) -> None:
+def convert(
+    ctx: click.Context, src: Path, out: Path, escape: str, category: str | None, jobs: int, proof_required: bool
+) -> None:
     """Convert the SES templates under SRC into Mailtrap templates in OUT, proving each one per fixture.
 
     Writes OUT/<name>/mailtrap.json, OUT/<name>/fixtures/*.json, OUT/report.json and OUT/report.md.
@@ -72,7 +84,7 @@ def convert(ctx: click.Context, src: Path, out: Path, escape: str, category: str
         check_output_location(src, out)
     except OutputPathError as error:
         raise click.UsageError(str(error)) from None
-    run = _run(src, escape, category, jobs)
+    run = _run(src, escape, category, jobs, proof_required)
     try:
         check_template_folders(run, out)
     except OutputPathError as error:
@@ -94,12 +106,13 @@ def convert(ctx: click.Context, src: Path, out: Path, escape: str, category: str
 @click.option(
     "-j", "--jobs", type=click.IntRange(min=0), default=1, show_default=True, help="Worker processes (0: one per CPU)."
 )
+@click.option("--require-proof", "proof_required", is_flag=True, help=REQUIRE_PROOF_HELP)
 @click.pass_context
-def verify(ctx: click.Context, src: Path, escape: str, jobs: int) -> None:
+def verify(ctx: click.Context, src: Path, escape: str, jobs: int, proof_required: bool) -> None:
     """Convert the templates under SRC in memory and prove them (SES render == Mailtrap render); write nothing.
 
     Exit status: 0 every template converted and proven, 1 any difference or failure, 2 usage error."""
-    run = _run(src, escape, None, jobs)
+    run = _run(src, escape, None, jobs, proof_required)
     _print_outcomes(run, "verified")
     ctx.exit(0 if run.ok else 1)
 
