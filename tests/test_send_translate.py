@@ -595,6 +595,28 @@ def test_cli_save_inline_writes_a_template_with_the_calls_data_as_fixture(tmp_pa
     assert [t.name for t in loaded] == [name] and list(loaded[0].fixtures) == ["inline"]
 
 
+def test_cli_save_inline_before_the_first_sync_saves_without_a_lock_file(tmp_path: Path) -> None:
+    content = {"Subject": "Hi {{name}}", "Html": "<p>{{name}}</p>"}
+    request = tmp_path / "inline.json"
+    call = {"Source": "a@example.com", "Destination": {"ToAddresses": ["b@example.com"]}, "TemplateData": "{}"}
+    request.write_text(json.dumps({**call, "Template": "welcome"}), "utf-8")
+    missing_lock = tmp_path / "OUT" / "mailtrap.lock.json"
+    plain = CliRunner().invoke(main, ["translate-send", str(request), "--lock", str(missing_lock)])
+    assert plain.exit_code == 2 and "no lock file" in plain.stderr
+    v2 = {
+        "FromEmailAddress": "a@example.com",
+        "Destination": {"ToAddresses": ["b@example.com"]},
+        "Content": {"Template": {"TemplateContent": content, "TemplateData": '{"name": "Ann"}'}},
+    }
+    request.write_text(json.dumps(v2), "utf-8")
+    saved = tmp_path / "inline_templates"
+    args = ["translate-send", str(request), "--lock", str(missing_lock), "--save-inline", str(saved)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1 and "T105" in result.stderr and "no lock file yet" in result.stderr
+    assert (saved / f"{inline_template_name(content)}.json").exists()
+    assert not missing_lock.exists()
+
+
 def test_limits_of_ses_and_mailtrap_are_reported() -> None:
     many = [{"Destination": {"ToAddresses": [f"u{n}@example.com"]}} for n in range(51)]
     bulk = {"Source": "a@example.com", "Template": "welcome", "DefaultTemplateData": "{}", "Destinations": many}

@@ -18,7 +18,7 @@ import click
 
 from templating.diagnostics import format_finding, sort_findings
 from templating.fileio import write_atomic
-from templating.send.index import LockReadError, TemplateIndex
+from templating.send.index import LOCK_FILE_NAME, LockReadError, TemplateIndex
 from templating.send.translate import (
     MAILTRAP_TEMPLATE_CAP,
     RequestError,
@@ -98,7 +98,11 @@ def translate_send(request: str, lock_path: Path | None, save_inline_dir: Path |
     try:
         index = TemplateIndex.discover(lock_path)
     except LockReadError as error:
-        _fail(str(error))
+        if save_inline_dir is None or lock_path is None or _lock_file(lock_path).exists():
+            _fail(str(error))
+        # --save-inline before the first sync: nothing is mapped yet, the inline template is still saved
+        click.echo(f"{_lock_file(lock_path)}: no lock file yet, so no template is mapped", err=True)
+        index = TemplateIndex.from_mapping({}, description=str(_lock_file(lock_path)))
     try:
         translation = translate(data, index, source_text=text, path=path)
     except RequestError as error:
@@ -115,6 +119,10 @@ def translate_send(request: str, lock_path: Path | None, save_inline_dir: Path |
     if not translation.ok:
         sys.exit(EXIT_NOT_TRANSLATED)
     click.echo(_dumps(translation.output(), compact))
+
+
+def _lock_file(lock_path: Path) -> Path:
+    return lock_path / LOCK_FILE_NAME if lock_path.is_dir() else lock_path
 
 
 def _dumps(output: Any, compact: bool) -> str:
