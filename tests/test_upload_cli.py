@@ -131,6 +131,8 @@ def test_lock_file_of_another_account_is_refused(tmp_path: Path, mailtrap_server
         ('{"templates": {"a": {"uuid": "u", "name": "a"}}}', "the entry of 'a' has no 'id'"),
         ('{"templates": {"a": {"id": "x", "uuid": "u", "name": "a"}}}', "the entry of 'a' is not an object"),
         ('{"templates": {"a": [1]}}', "the entry of 'a' is not an object"),
+        ('{"templates": {"a": {"id": 1, "uuid": null, "name": "a"}}}', "no uuid string"),
+        pytest.param("[" * 100_000 + "]" * 100_000, "nested too deeply", id="nested-too-deeply"),
     ],
 )
 def test_corrupt_lock_file_is_a_clear_usage_error(

@@ -18,7 +18,7 @@ import click
 
 from templating.diagnostics import format_finding, sort_findings
 from templating.fileio import write_atomic
-from templating.send.index import LOCK_FILE_NAME, LockReadError, TemplateIndex
+from templating.send.index import LockReadError, TemplateIndex, lock_file_path
 from templating.send.translate import (
     MAILTRAP_TEMPLATE_CAP,
     RequestError,
@@ -95,14 +95,15 @@ def translate_send(request: str, lock_path: Path | None, save_inline_dir: Path |
     boto3 and `aws ses(v2) ... --cli-input-json` take them. Prints the /api/send body, or for bulk calls a JSON list
     of /api/batch bodies; findings go to stderr. Exit 1 when the template is not in the lock file."""
     data, text, path = _read_request(request)
-    try:
-        index = TemplateIndex.discover(lock_path)
-    except LockReadError as error:
-        if save_inline_dir is None or lock_path is None or _lock_file(lock_path).exists():
-            _fail(str(error))
+    if save_inline_dir is not None and lock_path is not None and not lock_file_path(lock_path).exists():
         # --save-inline before the first sync: nothing is mapped yet, the inline template is still saved
-        click.echo(f"{_lock_file(lock_path)}: no lock file yet, so no template is mapped", err=True)
-        index = TemplateIndex.from_mapping({}, description=str(_lock_file(lock_path)))
+        click.echo(f"{lock_file_path(lock_path)}: no lock file yet, so no template is mapped", err=True)
+        index = TemplateIndex.from_mapping({}, description=str(lock_file_path(lock_path)))
+    else:
+        try:
+            index = TemplateIndex.discover(lock_path)
+        except LockReadError as error:
+            _fail(str(error))
     try:
         translation = translate(data, index, source_text=text, path=path)
     except RequestError as error:
@@ -119,10 +120,6 @@ def translate_send(request: str, lock_path: Path | None, save_inline_dir: Path |
     if not translation.ok:
         sys.exit(EXIT_NOT_TRANSLATED)
     click.echo(_dumps(translation.output(), compact))
-
-
-def _lock_file(lock_path: Path) -> Path:
-    return lock_path / LOCK_FILE_NAME if lock_path.is_dir() else lock_path
 
 
 def _dumps(output: Any, compact: bool) -> str:

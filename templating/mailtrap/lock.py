@@ -44,9 +44,11 @@ class LockEntry:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> LockEntry:
+        if not isinstance(data["uuid"], str):
+            raise ValueError("no uuid string")
         return cls(
             id=int(data["id"]),
-            uuid=str(data["uuid"]),
+            uuid=data["uuid"],
             name=str(data["name"]),
             content_hash=str(data.get("content_hash", "")),
             synced_at=str(data.get("synced_at", "")),
@@ -81,33 +83,40 @@ class LockFile:
 
     @classmethod
     def load(cls, out: Path) -> LockFile:
-        path = out / LOCK_FILE_NAME
+        return cls.read(out / LOCK_FILE_NAME)
+
+    @classmethod
+    def read(cls, path: Path) -> LockFile:
+        """The lock file at `path` (empty when there is none yet). Raises LockFileError when it cannot be used."""
         lock = cls(path)
         if not path.exists():
             return lock
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise LockFileError(f"{path}: cannot read the lock file ({error})") from error
+        except (OSError, ValueError, RecursionError) as error:
+            reason = "nested too deeply" if isinstance(error, RecursionError) else error
+            raise LockFileError(f"{path}: cannot read the lock file ({reason})") from None
         if not (
             isinstance(data, dict)
             and isinstance(data.get("templates", {}), dict)
             and isinstance(data.get("pending", {}), dict)
         ):
             raise LockFileError(
-                f"{path}: not a ses2mt lock file (expected an object whose 'templates' and 'pending' are objects); "
-                "move it away to start a new one"
+                f"{path}: cannot read the lock file: not a ses2mt lock file (expected an object whose 'templates' and "
+                "'pending' are objects); move it away to start a new one"
             )
         lock.account_id = None if data.get("account_id") is None else str(data["account_id"])
         for name, entry in data.get("templates", {}).items():
             try:
                 lock.entries[name] = LockEntry.from_json(entry)
             except KeyError as error:
-                raise LockFileError(f"{path}: the entry of {name!r} has no {error}") from error
+                message = f"{path}: cannot read the lock file: the entry of {name!r} has no {error}"
+                raise LockFileError(message) from None
             except (ValueError, TypeError, AttributeError) as error:
                 raise LockFileError(
-                    f"{path}: the entry of {name!r} is not an object with an integer id and a uuid ({error})"
-                ) from error
+                    f"{path}: cannot read the lock file: the entry of {name!r} is not an object with an integer id "
+                    f"and a uuid ({error})"
+                ) from None
         lock.pending = {str(k): str(v) for k, v in data.get("pending", {}).items()}
         return lock
 

@@ -25,6 +25,11 @@ LOCK_VARIABLE = "MAILTRAP_LOCK_FILE"
 SES_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
+def lock_file_path(path: Path) -> Path:
+    """`path` itself, or the lock file inside it when it is a folder (OUT)."""
+    return path / LOCK_FILE_NAME if path.is_dir() else path
+
+
 class LockReadError(Exception):
     """The lock file exists but cannot be read."""
 
@@ -65,22 +70,15 @@ class TemplateIndex:
     @classmethod
     def from_lock(cls, path: Path) -> TemplateIndex:
         """`path` is the lock file or the folder holding it. Raises LockReadError when it cannot be read."""
-        from templating.mailtrap.lock import LockEntry
+        from templating.mailtrap.lock import LockFile, LockFileError
 
-        if path.is_dir():
-            path = path / LOCK_FILE_NAME
+        path = lock_file_path(path)
         if not path.exists():
             raise LockReadError(f"{path}: no lock file; `ses2mt sync OUT` writes it")
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            raw = data.get("templates", {})
-            entries = {str(name): LockEntry.from_json(entry) for name, entry in raw.items()}
-            missing = next((name for name, entry in raw.items() if not isinstance(entry["uuid"], str)), None)
-            if missing is not None:
-                raise ValueError(f"the entry of {missing!r} has no uuid string")
-        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
-            reason = "nested too deeply" if isinstance(error, RecursionError) else error
-            raise LockReadError(f"{path}: cannot read the lock file ({reason})") from None
+            entries = LockFile.read(path).entries
+        except LockFileError as error:
+            raise LockReadError(str(error)) from None
         uuids = {name: entry.uuid for name, entry in entries.items()}
         injected = {name: entry.variables for name, entry in entries.items() if entry.variables}
         return cls(uuids=uuids, description=str(path), out=path.parent, injected=injected)
