@@ -26,6 +26,10 @@ class OutputPathError(Exception):
     """OUT is unusable (inside SRC, or a path would leave OUT)."""
 
 
+class SourceOverlapError(OutputPathError):
+    """A template's OUT/<name> folder would be SRC or lie inside it: the user's choice of OUT, not a write failure."""
+
+
 @dataclass(slots=True)
 class EmitResult:
     written: list[Path] = field(default_factory=list)
@@ -160,7 +164,7 @@ def report_markdown(run: ConvertRun) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def check_template_folders(run: ConvertRun, out: Path) -> None:
+def _check_template_folders(run: ConvertRun, out: Path) -> None:
     """No OUT/<name> folder may be SRC or lie inside it: with OUT above SRC, a template named like SRC's folder (a
     folder-form template converted with `-o ..`) would write into SRC, and a later run would read that as input."""
     source = run.src.resolve()
@@ -172,13 +176,13 @@ def check_template_folders(run: ConvertRun, out: Path) -> None:
         folder = (out / o.name).resolve()
         if folder == source or source in folder.parents:
             message = f"{out / o.name} (template {o.name}) would be written inside the source folder {run.src}"
-            raise OutputPathError(message)
+            raise SourceOverlapError(message)
 
 
 def emit(run: ConvertRun, out: Path) -> EmitResult:
     """Write every converted template, its fixtures and the reports under `out`."""
     result = EmitResult()
-    check_template_folders(run, out)
+    _check_template_folders(run, out)
     out.mkdir(parents=True, exist_ok=True)
     for o in run.outcomes:
         if o.status != "converted" or o.template is None:

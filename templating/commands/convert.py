@@ -9,7 +9,7 @@ import click
 
 from templating import diagnostics
 from templating.convert import ConvertRun, convert_loaded, require_proof
-from templating.emit import OutputPathError, check_output_location, check_template_folders, emit, source_label
+from templating.emit import OutputPathError, SourceOverlapError, check_output_location, emit, source_label
 from templating.hbs.errors import TemplateSyntaxError
 from templating.loaders import load
 from templating.mailtrap_render import MailtrapRenderError, render_mailtrap
@@ -86,11 +86,9 @@ def convert(
         raise click.UsageError(str(error)) from None
     run = _run(src, escape, category, jobs, proof_required)
     try:
-        check_template_folders(run, out)
-    except OutputPathError as error:
-        raise click.UsageError(f"{error}: choose another -o") from None
-    try:
         result = emit(run, out)
+    except SourceOverlapError as error:
+        raise click.UsageError(f"{error}: choose another -o") from None
     except (OutputPathError, OSError) as error:
         raise click.ClickException(f"cannot write {out}: {error}") from None
     _print_outcomes(run, "converted")
