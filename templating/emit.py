@@ -11,14 +11,13 @@ trailing newline; no timestamps, so output is a pure function of the input.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from templating.convert import ConvertRun, TemplateOutcome
-from templating.fileio import write_atomic
+from templating.fileio import json_text, write_atomic
 from templating.model import Finding, Severity
 
 
@@ -37,13 +36,7 @@ class EmitResult:
 
 
 def json_bytes(value: Any) -> bytes:
-    """UTF-8 JSON; `\\u` escapes throughout when a string holds a lone surrogate (a fixture's `"\\ud800"`, a file name
-    that is not UTF-8), which UTF-8 cannot encode."""
-    text = json.dumps(value, ensure_ascii=False, indent=2) + "\n"
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError:
-        return (json.dumps(value, indent=2) + "\n").encode("ascii")
+    return (json_text(value) + "\n").encode("utf-8")
 
 
 def check_output_location(src: Path, out: Path) -> None:

@@ -1,10 +1,12 @@
-"""Atomic file writes: every file ses2mt writes goes through here."""
+"""Atomic file writes: every file ses2mt writes goes through here; and the JSON text it writes and prints."""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 
 def _umask() -> int:
@@ -40,3 +42,14 @@ def write_atomic(path: Path, data: bytes | str, *, durable: bool = False) -> Non
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def json_text(value: Any, *, indent: int | None = 2) -> str:
+    """JSON with non-ASCII characters as they are; `\\u` escapes throughout instead when a string holds a lone
+    surrogate (a fixture's or a request's `"\\ud800"`, a file name that is not UTF-8), which UTF-8 cannot encode."""
+    text = json.dumps(value, ensure_ascii=False, indent=indent)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value, indent=indent)
+    return text

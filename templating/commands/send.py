@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 import click
 
 from templating.diagnostics import format_finding, sort_findings
-from templating.fileio import write_atomic
+from templating.fileio import json_text, write_atomic
 from templating.send.index import LockReadError, TemplateIndex, lock_file_path
 from templating.send.translate import (
     MAILTRAP_TEMPLATE_CAP,
@@ -119,17 +119,7 @@ def translate_send(request: str, lock_path: Path | None, save_inline_dir: Path |
         )
     if not translation.ok:
         sys.exit(EXIT_NOT_TRANSLATED)
-    click.echo(_dumps(translation.output(), compact))
-
-
-def _dumps(output: Any, compact: bool) -> str:
-    """UTF-8 JSON; `\\u` escapes when the request held a lone surrogate (`"\\udc8a"`), which UTF-8 cannot encode."""
-    text = json.dumps(output, ensure_ascii=False, indent=None if compact else 2)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = json.dumps(output, indent=None if compact else 2)
-    return text
+    click.echo(json_text(translation.output(), indent=None if compact else 2))
 
 
 @click.command("consolidate")
