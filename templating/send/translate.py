@@ -498,8 +498,8 @@ def _template_bodies(
         where = "Destinations" if call.operation == SEND_BULK_TEMPLATED_EMAIL else "BulkEmailEntries"
         reporter.add(BAD_ADDRESS, "no destinations: a bulk call needs at least one", where)
     common = _common_fields(call, reporter)
-    tags = _tags(call.tags, reporter, (call.tags_key,))
-    headers = _headers(call.template.get("Headers"), reporter, (*call.template_key, "Headers"))
+    tags = _name_values(call.tags, reporter, (call.tags_key,), "tag")
+    headers = _name_values(call.template.get("Headers"), reporter, (*call.template_key, "Headers"), "header")
     attachments = _attachments(call.template.get("Attachments"), reporter, (*call.template_key, "Attachments"))
     messages = []
     for destination in call.destinations:
@@ -516,11 +516,12 @@ def _template_bodies(
         message["template_variables"] = index.inject(name, variables) if name else variables
         merged_headers = {
             **headers,
-            **_headers(destination.headers, reporter, (*destination.key[:-1], "ReplacementHeaders")),
+            **_name_values(destination.headers, reporter, (*destination.key[:-1], "ReplacementHeaders"), "header"),
         }
         if merged_headers:
             message["headers"] = merged_headers
-        merged_tags = {**tags, **_tags(destination.tags, reporter, (*destination.key[:-1], "ReplacementTags"))}
+        replacement_tags = _name_values(destination.tags, reporter, (*destination.key[:-1], "ReplacementTags"), "tag")
+        merged_tags = {**tags, **replacement_tags}
         custom = _custom_variables(merged_tags, name, index, reporter, call.tags_key, template=True)
         if custom:
             message["custom_variables"] = custom
@@ -619,10 +620,10 @@ def _simple_bodies(call: _Call, reporter: _Reporter) -> list[dict[str, Any]]:
                 where,
                 "Charset",
             )
-    headers = _headers(simple.get("Headers"), reporter, ("Content", "Simple", "Headers"))
+    headers = _name_values(simple.get("Headers"), reporter, ("Content", "Simple", "Headers"), "header")
     if headers:
         message["headers"] = headers
-    tags = _tags(call.tags, reporter, (call.tags_key,))
+    tags = _name_values(call.tags, reporter, (call.tags_key,), "tag")
     category = tags.pop(CATEGORY_TAG, None)
     if category is not None:
         message["category"] = category
@@ -684,14 +685,15 @@ def _address(value: Any, reporter: _Reporter, key: tuple[str, ...]) -> dict[str,
         return None
 
 
-def _tags(values: Any, reporter: _Reporter, key: tuple[str, ...]) -> dict[str, str]:
-    tags: dict[str, str] = {}
-    for tag in _list(values):
-        if not isinstance(tag, Mapping) or not isinstance(tag.get("Name"), str) or not tag["Name"]:
-            reporter.add(UNKNOWN_FIELD, f"{key[-1]}: a tag is not {{Name, Value}}; left out", *key)
+def _name_values(values: Any, reporter: _Reporter, key: tuple[str, ...], what: str) -> dict[str, str]:
+    """SES's `[{Name, Value}]` lists (tags, headers) as a dict; a member without a non-empty Name is reported."""
+    pairs: dict[str, str] = {}
+    for item in _list(values):
+        if not isinstance(item, Mapping) or not isinstance(item.get("Name"), str) or not item["Name"]:
+            reporter.add(UNKNOWN_FIELD, f"{key[-1]}: a {what} is not {{Name, Value}}; left out", *key)
             continue
-        tags[tag["Name"]] = "" if tag.get("Value") is None else str(tag["Value"])
-    return tags
+        pairs[item["Name"]] = "" if item.get("Value") is None else str(item["Value"])
+    return pairs
 
 
 def _custom_variables(
@@ -718,16 +720,6 @@ def _custom_variables(
         )
         custom[CATEGORY_TAG] = category
     return custom
-
-
-def _headers(values: Any, reporter: _Reporter, key: tuple[str, ...]) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    for header in _list(values):
-        if not isinstance(header, Mapping) or not isinstance(header.get("Name"), str) or not header["Name"]:
-            reporter.add(UNKNOWN_FIELD, f"{key[-1]}: a header is not {{Name, Value}}; left out", *key)
-            continue
-        headers[header["Name"]] = "" if header.get("Value") is None else str(header["Value"])
-    return headers
 
 
 def _attachments(values: Any, reporter: _Reporter, key: tuple[str, ...]) -> list[dict[str, str]]:
