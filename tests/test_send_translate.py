@@ -617,6 +617,19 @@ def test_cli_save_inline_before_the_first_sync_saves_without_a_lock_file(tmp_pat
     assert not missing_lock.exists()
 
 
+def test_cli_save_inline_keeps_a_lone_surrogate_of_the_data_as_an_escape(tmp_path: Path) -> None:
+    content = {"Subject": "Hi", "Html": "<p>{{x}}</p>"}
+    request = tmp_path / "inline.json"
+    template = {"TemplateContent": content, "TemplateData": json.dumps({"x": "\udc8a"})}
+    call = {"FromEmailAddress": "a@example.com", "Destination": {"ToAddresses": ["b@example.com"]}}
+    request.write_text(json.dumps({**call, "Content": {"Template": template}}), "utf-8")
+    saved = tmp_path / "inline_templates"
+    result = CliRunner().invoke(main, ["translate-send", str(request), "--save-inline", str(saved)])
+    assert result.exit_code == 1 and "T105" in result.stderr and "internal error" not in result.output
+    fixture = saved / f"{inline_template_name(content)}.data" / "inline.json"
+    assert json.loads(fixture.read_text(encoding="utf-8")) == {"x": "\udc8a"}
+
+
 def test_limits_of_ses_and_mailtrap_are_reported() -> None:
     many = [{"Destination": {"ToAddresses": [f"u{n}@example.com"]}} for n in range(51)]
     bulk = {"Source": "a@example.com", "Template": "welcome", "DefaultTemplateData": "{}", "Destinations": many}

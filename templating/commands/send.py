@@ -59,12 +59,12 @@ def save_inline(translation: Translation, folder: Path, fixture_stem: str) -> li
     template = inline_template_file(translation.inline_content)
     name = template["TemplateName"]
     template_path = folder / f"{name}.json"
-    write_atomic(template_path, json.dumps(template, indent=2, ensure_ascii=False) + "\n")
+    write_atomic(template_path, json_text(template) + "\n")
     written = [template_path]
     many = len(translation.variable_sets) > 1
     for number, variables in enumerate(translation.variable_sets, start=1):
         fixture_path = folder / f"{name}.data" / (f"{fixture_stem}-{number}.json" if many else f"{fixture_stem}.json")
-        write_atomic(fixture_path, json.dumps(variables, indent=2, ensure_ascii=False) + "\n")
+        write_atomic(fixture_path, json_text(variables) + "\n")
         written.append(fixture_path)
     return written
 
