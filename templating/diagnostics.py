@@ -20,7 +20,6 @@ from templating.model import Finding, PartName, Severity, Template
 JSON_VERSION = 1
 LOAD_CODE_PREFIXES = ("L", "X")
 FILE_POSITION_PREFIXES = ("J", "L", "S", "X")  # loading findings: their line:col are already positions in the file
-SYNTAX_ERROR_CODE = SYNTAX_ERROR.code
 _QUOTED_POSITION = re.compile(r"\bat (\d+):(\d+)\b")
 
 
@@ -81,7 +80,7 @@ def place_in_files(findings: Iterable[Finding], templates: Iterable[Template]) -
             placed.append(replace(item, line=line, column=-column))
         else:
             shifted = column + item.column - 1 if item.column else 0
-            message = _moved_positions(item.message, line, column) if item.code == SYNTAX_ERROR_CODE else item.message
+            message = _moved_positions(item.message, line, column) if item.code == SYNTAX_ERROR.code else item.message
             placed.append(replace(item, line=line + item.line - 1, column=shifted, message=message))
     return placed
 
