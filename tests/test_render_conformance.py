@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from templating.hbs import TemplateSyntaxError
-from templating.render import Options, RenderError, SafeString, compile_template
+from templating.hbs import TemplateSyntaxError, parse
+from templating.render import Compiled, Options, RenderError, SafeString, compile_template
 from templating.render import jsvalues as js
 from templating.render.runtime import create_frame
 
@@ -543,3 +543,32 @@ def test_conformance_rate() -> None:
         pytest.skip("../shared/conformance is absent")
     passed = sum(1 for case in in_scope if case_passes(case)[0])
     assert passed / len(in_scope) >= 0.95, f"{passed}/{len(in_scope)} in-scope handlebars-spec cases pass"
+
+
+def _ses_lookups(case: Case, *, output: bool, whitespace_control: bool) -> tuple[list[Any], str | None]:
+    """Every missing/null lookup SES's render of the case reports, and the error that ends it (if any)."""
+    found: list[Any] = []
+    try:
+        program = parse(case.template, whitespace_control=whitespace_control)
+        Compiled(case.template, program).render(
+            case.data, escape=False, strict=True, partials=case.partials, on_missing=found.append, output=output
+        )
+    except (RenderError, TemplateSyntaxError) as error:
+        return found, f"{type(error).__name__}: {error}"
+    return found, None
+
+
+def test_lookup_only_render_reports_what_a_full_render_reports() -> None:
+    """The checker renders without building text (output=False) and parses without whitespace control: on every
+    helper-free conformance case, SES's render reports the same missing lookups and errors either way."""
+    cases = [case for case in CASES if not case.out_of_scope and not case.helpers]
+    if not cases:
+        pytest.skip("../shared/conformance is absent")
+    compared = reported = 0
+    for case in cases:
+        full = _ses_lookups(case, output=True, whitespace_control=True)
+        lookups_only = _ses_lookups(case, output=False, whitespace_control=False)
+        assert lookups_only == full, case.id
+        compared += 1
+        reported += bool(full[0] or full[1])
+    assert compared > 350 and reported > 90, (compared, reported)  # it covered cases that do report something

@@ -82,11 +82,15 @@ _TOKEN_NAMES = {
 }
 
 
-def parse(source: str, ignore_standalone: bool = False) -> Program:
-    """Parse a Handlebars template. Raises TemplateSyntaxError."""
+def parse(source: str, ignore_standalone: bool = False, whitespace_control: bool = True) -> Program:
+    """Parse a Handlebars template. Raises TemplateSyntaxError.
+
+    `whitespace_control=False` leaves every ContentStatement's value as written and partial indents empty: only for
+    callers that never use the rendered text (the checker's lookups); the printer and the tags do not depend on it."""
     parser = _Parser(source)
     program = parser.parse_root()
-    apply_whitespace_control(program, ignore_standalone=ignore_standalone)
+    if whitespace_control:
+        apply_whitespace_control(program, ignore_standalone=ignore_standalone)
     return program
 
 

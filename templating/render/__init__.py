@@ -90,6 +90,7 @@ class Compiled:
         explicit_partial_context: bool = False,
         add_adjacent_numbers: bool = True,
         initial_data: Mapping[str, Any] | None = None,
+        output: bool = True,
     ) -> str:
         """Render with `data` as the root context.
 
@@ -97,6 +98,9 @@ class Compiled:
         `js_strict` and `assume_objects` are handlebars.js's own `strict`/`assumeObjects` compile options.
         `partials` maps names to template source. Helpers are called `helper(*params, options)`.
         `initial_data` is handlebars.js's runtime `data` option (the root `@data` frame).
+        `output=False` evaluates every statement (lookups, `on_missing` reports, errors) without building the text,
+        and returns "" (what the checker needs); programs then give "" to helpers, which the built-in helpers never
+        look at.
         `add_adjacent_numbers`: handlebars.js joins a program's outputs with JavaScript `+`, so two numbers (or
         booleans) printed unescaped back to back at the start of a program add up (`{{a}}{{b}}` with 1 and 2 prints
         "3" when nothing is escaped); False prints each value on its own ("12"), as other Handlebars engines do."""
@@ -113,6 +117,7 @@ class Compiled:
             explicit_partial_context=explicit_partial_context,
             add_adjacent_numbers=add_adjacent_numbers,
             ignore_standalone=self.ignore_standalone,
+            output=output,
         )
         spec = self.spec(options)
         runtime = Runtime(helpers, partials, on_missing, _partial_compiler(options))

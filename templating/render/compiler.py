@@ -67,6 +67,7 @@ class CompileOptions:
     explicit_partial_context: bool = False
     ignore_standalone: bool = False
     add_adjacent_numbers: bool = True
+    output: bool = True  # False: evaluate for lookups and errors only, every program returns ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,7 +253,9 @@ class _Compiler:
         finally:
             self.block_params.pop(0)
             self.programs_with_block_params -= with_block_params
-        if self.options.add_adjacent_numbers:
+        if not self.options.output:
+            body = _make_discarding_body([piece for piece in pieces if piece.__class__ is not str])
+        elif self.options.add_adjacent_numbers:
             body = _make_body(pieces, tuple(explicit), simple=len(program.body) == 1)
         else:
             body = _make_string_body(pieces)
@@ -799,6 +802,29 @@ def _make_body(pieces: list[str | St], explicit: tuple[bool, ...], simple: bool)
             return "".join(values)
         except TypeError:  # a number, boolean, list, object or null among the values
             return join_values(values, explicit)
+
+    return body
+
+
+def _make_discarding_body(statements: list[St]) -> Body:
+    """A program's body that runs its statements (their lookups, missing-value reports and errors) and drops what
+    they print: for callers that need the lookups of a render, not its text (`ses2mt check`)."""
+    if not statements:
+        return lambda rt, ctx, data, bp, depths: ""
+    if len(statements) == 1:
+        (only,) = statements
+
+        def lone(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> str:
+            only(rt, ctx, data, bp, depths)
+            return ""
+
+        return lone
+    frozen = tuple(statements)
+
+    def body(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> str:
+        for statement in frozen:
+            statement(rt, ctx, data, bp, depths)
+        return ""
 
     return body
 

@@ -67,7 +67,7 @@ def check_template(t: Template) -> list[Finding]:
             continue
         path = t.part_paths.get(part, t.source)
         try:
-            program = parse(source)
+            program = parse(source, whitespace_control=False)  # only lookups and tags are checked, never text
         except TemplateSyntaxError as error:
             if isinstance(error, NestingLimitError):
                 message = f"{error.message} by ses2mt (handlebars.js has no such limit): nest less to convert it"

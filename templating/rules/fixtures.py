@@ -49,7 +49,7 @@ def _render_findings(t: Template, part: PartName, compiled: Compiled, fixture: F
     collector = _Collector()
     failure: RenderError | None = None
     try:
-        compiled.render(fixture.data, escape=False, strict=True, on_missing=collector)
+        compiled.render(fixture.data, escape=False, strict=True, on_missing=collector, output=False)
     except RenderError as error:
         failure = error
     path = t.part_paths.get(part, t.source)
