@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 from templating.catalogue import RULES, SYNTAX_ERROR
@@ -123,7 +124,11 @@ def _one_line(text: str) -> str:
 
 def context_label(item: Finding) -> str:
     """`[template/part/fixture]`; absent trailing elements are left out, an absent one before a present one is `-`."""
-    template, part, fixture = item.template, item.part, item.fixture
+    return _label(item.template, item.part, item.fixture)
+
+
+@lru_cache(maxsize=4096)
+def _label(template: str | None, part: str | None, fixture: str | None) -> str:
     if fixture is not None:
         elements: tuple[str | None, ...] = (template, part, fixture)
     elif part is not None:
@@ -136,10 +141,9 @@ def context_label(item: Finding) -> str:
 
 
 def format_finding(item: Finding) -> str:
-    label = context_label(item)
-    line = (
-        f"{_one_line(str(item.path))}:{item.line}:{item.column}: {item.code} {item.severity} {_one_line(item.message)}"
-    )
+    label = _label(item.template, item.part, item.fixture)
+    path, message = _one_line(str(item.path)), _one_line(item.message)
+    line = f"{path}:{item.line}:{item.column}: {item.code} {item.severity!s} {message}"
     return f"{line} {label}" if label else line
 
 
