@@ -178,9 +178,9 @@ def test_the_command_streams_from_the_threshold_on(tmp_path: Path, monkeypatch: 
 def test_select_and_ignore_apply_in_the_workers(tmp_path: Path) -> None:
     src = write_tree_at(tmp_path / "src", MIXED)
     units = discover(src).units
-    stream._set_context(stream._WorkerContext(StreamOptions(select=("C101",)), {}))
+    stream._set_context(stream._WorkerContext(StreamOptions(select=("C101",)), {}, units))
     try:
-        reports = stream._check_units(units)
+        reports = stream._check_units((0, len(units)))
     finally:
         stream._set_context(stream._WorkerContext(StreamOptions(), {}))
     texts = [block.text for _count, blocks in reports for block in blocks]

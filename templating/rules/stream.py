@@ -84,10 +84,16 @@ class Block:
 
 @dataclass(frozen=True, slots=True)
 class _WorkerContext:
+    """What every task of a pass shares. Workers receive it once, when they start (with the fork start method, by
+    inheritance: nothing is pickled); a task names its units by their range in `units`. Sending LoadUnits with every
+    task cost more than the names pass itself (their Paths are rebuilt when unpickled)."""
+
     options: StreamOptions
     duplicates: Duplicates
+    units: Sequence[LoadUnit] = ()
 
 
+Span = tuple[int, int]  # units[start:end]
 _context = _WorkerContext(StreamOptions(), {})
 
 
@@ -99,14 +105,16 @@ def _set_context(context: _WorkerContext) -> None:
 # --------------------------------------------------------------------------------------------------- the workers
 
 
-def _read_names(units: Sequence[LoadUnit]) -> list[list[tuple[str, str]]]:
-    """(name, source) of the templates each unit loads (fixtures are not read)."""
+def _read_names(span: Span) -> list[list[tuple[str, str]]]:
+    """(name, source) of the templates each unit of the span loads (fixtures are not read)."""
+    units = _context.units[span[0] : span[1]]
     with _fewer_collections():
         return [[(t.name, str(t.source)) for t in load_unit(unit, fixtures=False).templates] for unit in units]
 
 
-def _check_units(units: Sequence[LoadUnit]) -> list[tuple[int, list[Block]]]:
-    """For each unit: how many templates were checked, and its findings as blocks."""
+def _check_units(span: Span) -> list[tuple[int, list[Block]]]:
+    """For each unit of the span: how many templates were checked, and its findings as blocks."""
+    units = _context.units[span[0] : span[1]]
     with _fewer_collections():
         return [_check_unit(unit, _context) for unit in units]
 
@@ -244,14 +252,15 @@ def check_tree(
     `progress(total)` is a context manager yielding advance(), called once per template checked."""
     jobs = jobs if jobs > 0 else os.cpu_count() or 1
     units = sorted(discovery.units, key=lambda unit: (unit.lowest_path, unit.index))
-    names_chunks = _ordered(_read_names, _chunks(units, UNITS_PER_NAMES_TASK), jobs, None)
+    names_context = _WorkerContext(options, {}, units)
+    names_chunks = _ordered(_read_names, _spans(len(units), UNITS_PER_NAMES_TASK), jobs, names_context)
     duplicates, kept = _duplicates(units, [unit_names for chunk in names_chunks for unit_names in chunk])
     output = _SortedOutput(diagnostics.ReportWriter(write, options.output_format))
     output.add(findings_to_blocks([*discovery.findings, *set_findings(kept)], options))
     bounds = [unit.lowest_path for unit in units[1:]]
-    context = _WorkerContext(options, duplicates)
+    context = _WorkerContext(options, duplicates, units)
     with progress(len(kept)) if progress is not None else nullcontext(lambda: None) as advance:
-        reports = _ordered(_check_units, _chunks(units, UNITS_PER_CHECK_TASK), jobs, context)
+        reports = _ordered(_check_units, _spans(len(units), UNITS_PER_CHECK_TASK), jobs, context)
         for position, (checked, blocks) in enumerate(report for chunk in reports for report in chunk):
             output.templates += checked
             output.add(blocks)
@@ -287,17 +296,14 @@ def _merge(blocks: list[Block], output_format: str) -> Block:
     return _block(blocks[0].path, entries, output_format)
 
 
-def _chunks(items: list[T], size: int) -> list[list[T]]:
-    return [items[start : start + size] for start in range(0, len(items), size)]
+def _spans(count: int, size: int) -> list[Span]:
+    return [(start, min(start + size, count)) for start in range(0, count, size)]
 
 
-def _ordered(
-    function: Callable[[list[T]], R], chunks: list[list[T]], jobs: int, context: _WorkerContext | None
-) -> Iterator[R]:
+def _ordered(function: Callable[[T], R], chunks: list[T], jobs: int, context: _WorkerContext) -> Iterator[R]:
     """function(chunk) for every chunk, in order; on `jobs` worker processes with a few chunks in flight (in this
     process when jobs is 1, when there is one chunk, or when worker processes cannot run)."""
-    if context is not None:
-        _set_context(context)
+    _set_context(context)
     if jobs <= 1 or len(chunks) <= 1:
         yield from map(function, chunks)
         return
