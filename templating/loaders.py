@@ -71,7 +71,7 @@ class LoadProblem(Exception):
 def read_text(path: Path) -> str:
     """The file's text: bytes decoded as strict UTF-8, a leading BOM dropped, nothing else changed."""
     try:
-        data = path.read_bytes()
+        data = _file_bytes(path)
     except OSError as exc:
         raise LoadProblem("L101", f"cannot read file: {exc.strerror or exc}") from None
     if data.startswith(BOM):
@@ -82,6 +82,12 @@ def read_text(path: Path) -> str:
         line, column = _byte_position(data, exc.start)
         bad = data[exc.start : exc.start + 1].hex()
         raise LoadProblem("L102", f"not UTF-8: byte 0x{bad} at byte offset {exc.start}", line, column) from None
+
+
+def _file_bytes(path: Path) -> bytes:
+    """The whole file, read without a buffered file object (a check reads six small files per template)."""
+    with open(path, "rb", buffering=0) as file:
+        return file.readall()
 
 
 def _undecoded_text(path: Path) -> str:

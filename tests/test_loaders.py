@@ -260,14 +260,14 @@ def test_missing_src_is_L101():
 
 def test_unreadable_file_is_L101(write_tree, monkeypatch):
     src = write_tree({"a.json": V1, "b.json": V2, "a.data.json": {}, "b.data.json": {}})
-    real_read_bytes = Path.read_bytes
+    real_file_bytes = loaders._file_bytes
 
-    def read_bytes(path: Path) -> bytes:
+    def file_bytes(path: Path) -> bytes:
         if path.name == "a.json":
             raise PermissionError(13, "Permission denied")
-        return real_read_bytes(path)
+        return real_file_bytes(path)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(loaders, "_file_bytes", file_bytes)
     result = load(src)
     assert [template.name for template in result.templates] == ["receipt"]
     problem = only(result, "L101")
