@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from templating.hbs import nodes as n
 from templating.hbs import walk
@@ -113,14 +113,25 @@ def _is_scoped(path: n.PathExpression) -> bool:
     return bool(_SCOPED.search(handlebars_original(path)))
 
 
-def _is_simple_id(path: n.PathExpression) -> bool:
-    return len(path.parts) == 1 and not _is_scoped(path) and not path.depth
+class _PathFacts(NamedTuple):
+    """What the compiler needs to know about a path, worked out once per path."""
+
+    parts: tuple[str, ...]
+    scoped: bool  # handlebars.js `scopedId`: a context lookup, never a helper
+    simple: bool  # handlebars.js `isSimpleId`: one segment, unscoped, no `../`
+    slot: tuple[int, int] | None  # the block param it starts from: (program depth, index)
+
+
+_OPENED = (n.BlockStatement, n.PartialBlockStatement, n.RawBlock)
 
 
 def _location(node: Any) -> tuple[int, int]:
-    span = getattr(node, "open_span", None) or getattr(node, "span", n.NO_SPAN)
-    if span.line == 0:
-        span = getattr(node, "span", n.NO_SPAN)
+    """A node's line and column: a block's are those of its opening tag when known."""
+    span = getattr(node, "span", n.NO_SPAN)
+    if isinstance(node, _OPENED):
+        opening = node.open_span
+        if opening is not None and opening.line != 0:
+            span = opening
     return span.line, span.column
 
 
@@ -199,8 +210,7 @@ def _has_null_segment(base: Any, parts: tuple[str, ...]) -> bool:
     return False
 
 
-@dataclass(frozen=True, slots=True)
-class _Missing:
+class _Missing(NamedTuple):
     """Where and how a lookup reports a missing or null value."""
 
     name: str
@@ -227,39 +237,62 @@ class _Compiler:
         self.known_helpers = KNOWN_HELPERS | options.known_helpers
         self.block_params: list[list[str]] = []
         self.programs_with_block_params = 0
+        # handlebars.js's non-strict context lookups: one closure does the lookup and its missing-value report
+        self.plain_lookups = not (options.js_strict or options.assume_objects)
 
     # ------------------------------------------------------------ programs
 
     def program(self, program: n.Program) -> ProgramSpec:
-        self.block_params.insert(0, list(program.block_params))
+        self.block_params.insert(0, program.block_params)
         with_block_params = 1 if program.block_params else 0
         self.programs_with_block_params += with_block_params
+        decorators: list[Decorator] = []
         try:
-            pieces: list[str | St] = []
-            explicit: list[bool] = []
-            decorators: list[Decorator] = []
-            for statement in program.body:
-                compiled = self.statement(statement, decorators)
-                if isinstance(compiled, str):
-                    if not compiled:
-                        continue
-                    if pieces and isinstance(pieces[-1], str):
-                        pieces[-1] += compiled
-                        continue
-                elif compiled is None:
-                    continue
-                pieces.append(compiled)
-                explicit.append(compiled.__class__ is _Explicit)
+            if self.options.output:
+                body = self.output_body(program, decorators)
+            else:
+                body = _make_discarding_body(self.running_statements(program, decorators))
         finally:
             self.block_params.pop(0)
             self.programs_with_block_params -= with_block_params
-        if not self.options.output:
-            body = _make_discarding_body([piece for piece in pieces if piece.__class__ is not str])
-        elif self.options.add_adjacent_numbers:
-            body = _make_body(pieces, tuple(explicit), simple=len(program.body) == 1)
-        else:
-            body = _make_string_body(pieces)
         return ProgramSpec(body, tuple(decorators), len(program.block_params))
+
+    def output_body(self, program: n.Program, decorators: list[Decorator]) -> Body:
+        pieces: list[str | St] = []
+        explicit: list[bool] = []
+        for statement in program.body:
+            compiled = self.statement(statement, decorators)
+            if isinstance(compiled, str):
+                if not compiled:
+                    continue
+                if pieces and isinstance(pieces[-1], str):
+                    pieces[-1] += compiled
+                    continue
+            elif compiled is None:
+                continue
+            pieces.append(compiled)
+            explicit.append(compiled.__class__ is _Explicit)
+        if self.options.add_adjacent_numbers:
+            return _make_body(pieces, tuple(explicit), simple=len(program.body) == 1)
+        return _make_string_body(pieces)
+
+    def running_statements(self, program: n.Program, decorators: list[Decorator]) -> list[St]:
+        """The statements that run code (not text) of a program whose output is discarded."""
+        statements: list[St] = []
+        for statement in program.body:
+            kind = statement.__class__
+            if kind is n.ContentStatement:
+                continue
+            if kind is n.MustacheStatement:
+                compiled = self.mustache(statement)
+            elif kind is n.BlockStatement and not statement.decorator:
+                compiled = self.block(statement)
+            else:
+                compiled = self.statement(statement, decorators)
+                if compiled is None or compiled.__class__ is str:
+                    continue
+            statements.append(compiled)
+        return statements
 
     def statement(self, node: Any, decorators: list[Decorator]) -> str | St | None:
         if isinstance(node, n.ContentStatement):
@@ -308,13 +341,21 @@ class _Compiler:
                 return depth, names.index(name)
         return None
 
-    def classify(self, path: n.PathExpression, is_helper_expression: bool) -> str:
-        is_simple = _is_simple_id(path)
-        is_block_param = is_simple and self.block_param_index(path.parts[0]) is not None
+    def facts(self, path: n.PathExpression) -> _PathFacts:
+        parts = tuple(path.parts)
+        scoped = _is_scoped(path)
+        unscoped_top = not path.depth and not scoped
+        slot = self.block_param_index(parts[0]) if unscoped_top and parts and self.programs_with_block_params else None
+        return _PathFacts(parts, scoped, unscoped_top and len(parts) == 1, slot)
+
+    def classify(self, facts: _PathFacts, is_helper_expression: bool) -> str:
+        if not facts.simple and not is_helper_expression:  # `a.b`, `this.a`, `../a`: never a helper
+            return "simple"
+        is_block_param = facts.simple and facts.slot is not None
         is_helper = not is_block_param and is_helper_expression
-        is_eligible = not is_block_param and (is_helper or is_simple)
+        is_eligible = not is_block_param and (is_helper or facts.simple)
         if is_eligible and not is_helper:
-            if path.parts[0] in self.known_helpers:
+            if facts.parts[0] in self.known_helpers:
                 is_helper = True
             elif self.options.known_helpers_only:
                 is_eligible = False
@@ -322,20 +363,28 @@ class _Compiler:
             return "helper"
         return "ambiguous" if is_eligible else "simple"
 
+    def is_plain_lookup(self, path: n.PathExpression, facts: _PathFacts) -> bool:
+        """Whether path_value would look the path up in a context with `_resolve` (`a.b`, `../a`, `this.a`)."""
+        return (
+            self.plain_lookups
+            and facts.slot is None
+            and not path.data
+            and bool(facts.parts)
+            and not (self.options.compat and not facts.scoped and not path.depth)
+        )
+
     # ------------------------------------------------------------ lookups
 
-    def path_value(self, path: n.PathExpression, *, falsy: bool = False, strict: bool = False) -> Ev:
+    def path_value(self, path: n.PathExpression, facts: _PathFacts, *, falsy: bool = False, strict: bool = False) -> Ev:
         """The value of a path, exactly as handlebars.js computes it (no missing-attribute reporting)."""
         options = self.options
         strict_mode = options.js_strict or options.assume_objects
         require_terminal = options.js_strict and strict
-        scoped = _is_scoped(path)
-        parts = tuple(path.parts)
+        parts = facts.parts
         depth = path.depth
-        slot = None if depth or scoped or not parts else self.block_param_index(parts[0])
 
-        if slot is not None:
-            level, index = slot
+        if facts.slot is not None:
+            level, index = facts.slot
             rest = parts[1:]
 
             def block_param(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
@@ -366,7 +415,7 @@ class _Compiler:
 
             return data_lookup
 
-        if not scoped and options.compat and not depth:
+        if not facts.scoped and options.compat and not depth:
             first, rest = parts[0], parts[1:]
 
             def compat_lookup(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
@@ -399,12 +448,14 @@ class _Compiler:
 
         return context_lookup
 
-    def explain_null(self, path: n.PathExpression) -> Callable[[Runtime, Any, Any, tuple, tuple], bool]:
+    def explain_null(
+        self, path: n.PathExpression, facts: _PathFacts
+    ) -> Callable[[Runtime, Any, Any, tuple, tuple], bool]:
         """For a lookup that gave nothing: did it meet an explicit null?"""
-        parts = tuple(path.parts)
-        slot = None if path.depth or _is_scoped(path) or not parts else self.block_param_index(parts[0])
+        parts = facts.parts
+        slot = facts.slot
         depth = path.depth
-        compat = self.options.compat and not _is_scoped(path) and not depth
+        compat = self.options.compat and not facts.scoped and not depth
 
         def explain(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> bool:
             if slot is not None:
@@ -422,12 +473,35 @@ class _Compiler:
 
         return explain
 
-    def reported(self, path: n.PathExpression, value: Ev, missing: _Missing | None) -> Ev:
-        """Wrap a path's value so that a missing or null result is reported (never for @data)."""
+    def reported_value(
+        self, path: n.PathExpression, facts: _PathFacts, missing: _Missing | None, *, strict: bool = False
+    ) -> Ev:
+        """A path's value (path_value), a missing or null result reported (never for @data)."""
         if missing is None or path.data:
-            return value
-        explain = self.explain_null(path)
+            return self.path_value(path, facts, strict=strict)
+        if not self.is_plain_lookup(path, facts):
+            return self.reported(self.path_value(path, facts, strict=strict), self.explain_null(path, facts), missing)
+        parts = facts.parts
+        depth = path.depth
+        lookup = js.lookup_property
 
+        def reported_lookup(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
+            base = _context_at(ctx, depths, depth) if depth else ctx
+            value = base
+            for part in parts:  # _resolve(base, parts, falsy=False)
+                if value.__class__ is dict:
+                    value = value.get(part)
+                elif value is None:
+                    break
+                else:
+                    value = lookup(value, part)
+            if value is None:
+                _report_missing(rt, missing, _has_null_segment(base, parts))
+            return value
+
+        return reported_lookup
+
+    def reported(self, value: Ev, explain: Callable[..., bool], missing: _Missing) -> Ev:
         def reporting(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
             result = value(rt, ctx, data, bp, depths)
             if result is None:
@@ -449,7 +523,7 @@ class _Compiler:
     def expression(self, node: Any, kind: MissingKind | None) -> Ev:
         """A helper parameter or hash value."""
         if isinstance(node, n.PathExpression):
-            return self.reported(node, self.path_value(node), self.missing_at(node, kind))
+            return self.reported_value(node, self.facts(node), self.missing_at(node, kind))
         if isinstance(node, n.SubExpression):
             return self.sub_expression(node, kind)
         constant = node.value if isinstance(node, n.StringLiteral | n.NumberLiteral | n.BooleanLiteral) else None
@@ -457,13 +531,14 @@ class _Compiler:
 
     def sub_expression(self, node: n.SubExpression, kind: MissingKind | None) -> Ev:
         path = _literal_to_path(node.path)
-        if self.classify(path, True) == "simple":
-            return self.lambda_value(path, None)
-        return self.helper_call(path, node.params, node.hash, None, None, kind, node)
+        facts = self.facts(path)
+        if self.classify(facts, True) == "simple":
+            return self.lambda_value(path, facts, None)
+        return self.helper_call(path, facts, node.params, node.hash, None, None, kind, node)
 
-    def lambda_value(self, path: n.PathExpression, missing: _Missing | None) -> Ev:
+    def lambda_value(self, path: n.PathExpression, facts: _PathFacts, missing: _Missing | None) -> Ev:
         """A `simple` path (`{{a.b}}`, `{{this}}`, `{{../x}}`, block params): its value, functions called."""
-        value = self.reported(path, self.path_value(path, strict=True), missing)
+        value = self.reported_value(path, facts, missing, strict=True)
 
         def resolved(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
             result = value(rt, ctx, data, bp, depths)
@@ -497,6 +572,7 @@ class _Compiler:
     def helper_call(
         self,
         path: n.PathExpression,
+        facts: _PathFacts,
         params: list[Any],
         hash: n.Hash | None,
         program: ProgramSpec | None,
@@ -505,7 +581,7 @@ class _Compiler:
         node: Any,
     ) -> Ev:
         """handlebars.js `helperSexpr`: a known helper, else helpers[name] || context lookup || helperMissing."""
-        name = path.parts[0] if path.parts else handlebars_original(path)
+        name = facts.parts[0] if facts.parts else handlebars_original(path)
         if name in _CONDITION_HELPERS:
             param_kind: MissingKind | None = "condition" if kind is not None else None
         elif name in ("each", "with"):
@@ -513,7 +589,8 @@ class _Compiler:
         else:
             param_kind = kind
         param_evs, hash_pairs = self.params_and_hash(params, hash, param_kind)
-        makers = self.program_makers(program, inverse)
+        single_param = param_evs[0] if len(param_evs) == 1 else None
+        has_programs = program is not None or inverse is not None
         uses_data = self.uses_data
         loc = _location(node)
         js_strict = self.options.js_strict
@@ -530,8 +607,8 @@ class _Compiler:
         elif self.options.known_helpers_only:
             raise RenderError(f"You specified knownHelpersOnly, but used the unknown helper {name}", *loc)
         else:
-            simple = _is_simple_id(path)
-            non_helper = self.path_value(path, falsy=True, strict=True)
+            simple = facts.simple
+            non_helper = self.path_value(path, facts, falsy=True, strict=True)
 
             def find_helper(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
                 helper = rt.helpers.get(name) if simple else None
@@ -544,10 +621,17 @@ class _Compiler:
                 return helper
 
         def call(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
-            values = [param(rt, ctx, data, bp, depths) for param in param_evs]
-            hash_values = _hash(hash_pairs, rt, ctx, data, bp, depths)
+            if single_param is not None:
+                values = [single_param(rt, ctx, data, bp, depths)]
+            else:
+                values = [param(rt, ctx, data, bp, depths) for param in param_evs]
+            hash_values = _hash(hash_pairs, rt, ctx, data, bp, depths) if hash_pairs is not None else None
             helper = find_helper(rt, ctx, data, bp, depths)
-            fn, inv = makers(rt, data, bp, depths)
+            if has_programs:  # program_makers(program, inverse)
+                fn = BoundProgram(rt, program, data, bp, depths) if program is not None else noop
+                inv = BoundProgram(rt, inverse, data, bp, depths) if inverse is not None else noop
+            else:
+                fn = inv = None
             this = ctx if ctx is not None else NULL_CONTEXT
             options = Options(rt, options_name, this, hash_values, data if uses_data else None, fn, inv, bp, loc)
             return _call_helper(helper, values, options)
@@ -557,17 +641,21 @@ class _Compiler:
     # ------------------------------------------------------------ statements
 
     def mustache(self, node: n.MustacheStatement) -> St:
-        path = _literal_to_path(node.path)
-        kind = self.classify(path, bool(node.params) or node.hash is not None)
-        if kind == "simple" and not (node.escaped and self.options.escape):
-            return self.print_value(path, node)
+        path = node.path
+        if path.__class__ is not n.PathExpression:
+            path = _literal_to_path(path)
+        facts = self.facts(path)
+        kind = self.classify(facts, bool(node.params) or node.hash is not None)
+        escaped = node.escaped and self.options.escape
+        if kind == "simple" and not escaped:
+            return self.print_value(path, facts, node)
         if kind == "helper":
-            value = self.helper_call(path, node.params, node.hash, None, None, "print", node)
+            value = self.helper_call(path, facts, node.params, node.hash, None, None, "print", node)
         elif kind == "simple":
-            value = self.lambda_value(path, self.missing_at(path, "print", node))
+            value = self.lambda_value(path, facts, self.missing_at(path, "print", node))
         else:
-            value = self.ambiguous(path, None, None, self.missing_at(path, "print", node), node)
-        if node.escaped and self.options.escape:
+            value = self.ambiguous(path, facts, None, None, self.missing_at(path, "print", node), node)
+        if escaped:
 
             def mustache(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
                 return js.escape_expression(value(rt, ctx, data, bp, depths))
@@ -580,14 +668,17 @@ class _Compiler:
 
         return _guard(mustache, *_location(node))
 
-    def print_value(self, path: n.PathExpression, node: n.MustacheStatement) -> St:
+    def print_value(self, path: n.PathExpression, facts: _PathFacts, node: n.MustacheStatement) -> St:
         """`{{a.b}}` printed unescaped, the most frequent statement: what lambda_value, mustache and _guard build, in
         one closure."""
-        value = self.path_value(path, strict=True)
-        line, column = _location(node)
-        where = _location(path) if line == 0 else (line, column)
+        span = node.span  # _location(node) of a mustache
+        line, column = span.line, span.column
+        where = (line, column) if line else _location(path)
         missing = _Missing(path.original, *where, "print", self.options.ses_strict)  # missing_at(path, "print", node)
-        explain = None if path.data else self.explain_null(path)
+        if self.is_plain_lookup(path, facts):
+            return self.print_plain_lookup(path.depth, facts.parts, missing, line, column)
+        value = self.path_value(path, facts, strict=True)
+        explain = None if path.data else self.explain_null(path, facts)
 
         def print_value(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
             try:
@@ -605,9 +696,39 @@ class _Compiler:
 
         return print_value
 
+    @staticmethod
+    def print_plain_lookup(depth: int, parts: tuple[str, ...], missing: _Missing, line: int, column: int) -> St:
+        """print_value of a plain context lookup, the lookup (path_value's `_resolve`) and its report inlined."""
+        lookup = js.lookup_property
+        is_function = js.is_function
+
+        def print_lookup(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
+            try:
+                base = _context_at(ctx, depths, depth) if depth else ctx
+                value = base
+                for part in parts:
+                    if value.__class__ is dict:
+                        value = value.get(part)
+                    elif value is None:
+                        break
+                    else:
+                        value = lookup(value, part)
+                if value is None:
+                    _report_missing(rt, missing, _has_null_segment(base, parts))
+                    return ""
+                if value.__class__ is not str and is_function(value):
+                    value = value(ctx)
+                    return "" if value is None else value
+                return value
+            except HandlebarsError as error:
+                raise RenderError(error.message, line, column) from None
+
+        return print_lookup
+
     def ambiguous(
         self,
         path: n.PathExpression,
+        facts: _PathFacts,
         program: ProgramSpec | None,
         inverse: ProgramSpec | None,
         missing: _Missing | None,
@@ -615,8 +736,8 @@ class _Compiler:
     ) -> Callable[..., Any]:
         """handlebars.js `invokeAmbiguous`: helpers[name], else the context value (functions called), else
         helperMissing. For blocks the result goes on to blockHelperMissing unless a helper was found."""
-        name = path.parts[0]
-        value = self.reported(path, self.path_value(path, strict=True), missing)
+        name = facts.parts[0]
+        value = self.reported_value(path, facts, missing, strict=True)
         makers = self.program_makers(program, inverse)
         uses_data = self.uses_data
         js_strict = self.options.js_strict
@@ -644,14 +765,15 @@ class _Compiler:
         program = self.program(node.program) if node.program is not None else None
         inverse = self.program(node.inverse) if node.inverse is not None else None
         path = _literal_to_path(node.path)
-        kind = self.classify(path, bool(node.params) or node.hash is not None)
+        facts = self.facts(path)
+        kind = self.classify(facts, bool(node.params) or node.hash is not None)
         if kind == "helper":
-            value = self.helper_call(path, node.params, node.hash, program, inverse, "block", node)
+            value = self.helper_call(path, facts, node.params, node.hash, program, inverse, "block", node)
         elif kind == "simple":
-            value = self.block_value(path, program, inverse, node)
+            value = self.block_value(path, facts, program, inverse, node)
         else:
             # handlebars.js flushes its expression stack here: the result is appended on its own, not within `+`
-            value = self.ambiguous(path, program, inverse, self.missing_at(path, "block"), node)
+            value = self.ambiguous(path, facts, program, inverse, self.missing_at(path, "block"), node)
             return _Explicit(_guard(value, *_location(node)))
 
         line, column = _location(node)
@@ -666,10 +788,15 @@ class _Compiler:
         return block
 
     def block_value(
-        self, path: n.PathExpression, program: ProgramSpec | None, inverse: ProgramSpec | None, node: Any
+        self,
+        path: n.PathExpression,
+        facts: _PathFacts,
+        program: ProgramSpec | None,
+        inverse: ProgramSpec | None,
+        node: Any,
     ) -> Ev:
         """handlebars.js `blockValue`: `{{#a.b}}` resolves the path, then runs blockHelperMissing."""
-        value = self.lambda_value(path, self.missing_at(path, "block"))
+        value = self.lambda_value(path, facts, self.missing_at(path, "block"))
         makers = self.program_makers(program, inverse)
         uses_data = self.uses_data
         loc = _location(node)
