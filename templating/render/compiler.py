@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 from templating.hbs import nodes as n
 from templating.hbs import walk
@@ -113,7 +113,8 @@ def _is_scoped(path: n.PathExpression) -> bool:
     return bool(_SCOPED.search(handlebars_original(path)))
 
 
-class _PathFacts(NamedTuple):
+@dataclass(slots=True)
+class _PathFacts:
     """What the compiler needs to know about a path, worked out once per path."""
 
     parts: tuple[str, ...]
@@ -210,7 +211,8 @@ def _has_null_segment(base: Any, parts: tuple[str, ...]) -> bool:
     return False
 
 
-class _Missing(NamedTuple):
+@dataclass(slots=True)
+class _Missing:
     """Where and how a lookup reports a missing or null value."""
 
     name: str
@@ -279,13 +281,14 @@ class _Compiler:
     def running_statements(self, program: n.Program, decorators: list[Decorator]) -> list[St]:
         """The statements that run code (not text) of a program whose output is discarded."""
         statements: list[St] = []
+        content, mustache, block = n.ContentStatement, n.MustacheStatement, n.BlockStatement
         for statement in program.body:
             kind = statement.__class__
-            if kind is n.ContentStatement:
+            if kind is content:
                 continue
-            if kind is n.MustacheStatement:
+            if kind is mustache:
                 compiled = self.mustache(statement)
-            elif kind is n.BlockStatement and not statement.decorator:
+            elif kind is block and not statement.decorator:
                 compiled = self.block(statement)
             else:
                 compiled = self.statement(statement, decorators)
@@ -344,9 +347,10 @@ class _Compiler:
     def facts(self, path: n.PathExpression) -> _PathFacts:
         parts = tuple(path.parts)
         scoped = _is_scoped(path)
-        unscoped_top = not path.depth and not scoped
-        slot = self.block_param_index(parts[0]) if unscoped_top and parts and self.programs_with_block_params else None
-        return _PathFacts(parts, scoped, unscoped_top and len(parts) == 1, slot)
+        if scoped or path.depth or not parts:
+            return _PathFacts(parts, scoped, False, None)
+        slot = self.block_param_index(parts[0]) if self.programs_with_block_params else None
+        return _PathFacts(parts, scoped, len(parts) == 1, slot)
 
     def classify(self, facts: _PathFacts, is_helper_expression: bool) -> str:
         if not facts.simple and not is_helper_expression:  # `a.b`, `this.a`, `../a`: never a helper
