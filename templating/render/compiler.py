@@ -583,8 +583,13 @@ class _Compiler:
         inverse: ProgramSpec | None,
         kind: MissingKind | None,
         node: Any,
+        *,
+        statement: bool = False,
     ) -> Ev:
-        """handlebars.js `helperSexpr`: a known helper, else helpers[name] || context lookup || helperMissing."""
+        """handlebars.js `helperSexpr`: a known helper, else helpers[name] || context lookup || helperMissing.
+
+        A `statement` call (a block) does its statement's work too: its errors are located at the node and a null
+        result prints nothing."""
         name = facts.parts[0] if facts.parts else handlebars_original(path)
         if name in _CONDITION_HELPERS:
             param_kind: MissingKind | None = "condition" if kind is not None else None
@@ -597,50 +602,58 @@ class _Compiler:
         has_programs = program is not None or inverse is not None
         uses_data = self.uses_data
         loc = _location(node)
+        options_name = handlebars_original(path)
+        find_helper = None if name in self.known_helpers else self.helper_finder(path, facts, name, loc)
+
+        def call(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
+            try:
+                if single_param is not None:
+                    values = [single_param(rt, ctx, data, bp, depths)]
+                else:
+                    values = [param(rt, ctx, data, bp, depths) for param in param_evs]
+                hash_values = _hash(hash_pairs, rt, ctx, data, bp, depths) if hash_pairs is not None else None
+                if find_helper is None:  # a known helper
+                    helper = rt.helpers.get(name)
+                    if helper is None:
+                        raise HandlebarsError("Cannot read properties of undefined (reading 'call')")
+                else:
+                    helper = find_helper(rt, ctx, data, bp, depths)
+                if has_programs:  # program_makers(program, inverse)
+                    fn = BoundProgram(rt, program, data, bp, depths) if program is not None else noop
+                    inv = BoundProgram(rt, inverse, data, bp, depths) if inverse is not None else noop
+                else:
+                    fn = inv = None
+                this = ctx if ctx is not None else NULL_CONTEXT
+                options = Options(rt, options_name, this, hash_values, data if uses_data else None, fn, inv, bp, loc)
+                result = _call_helper(helper, values, options)
+            except HandlebarsError as error:
+                if not statement:
+                    raise
+                raise RenderError(error.message, *loc) from None
+            return "" if statement and result is None else result
+
+        return call
+
+    def helper_finder(self, path: n.PathExpression, facts: _PathFacts, name: str, loc: tuple[int, int]) -> Ev:
+        """helpers[name] || context lookup || helperMissing, for a helper that is not known at compile time."""
+        if self.options.known_helpers_only:
+            raise RenderError(f"You specified knownHelpersOnly, but used the unknown helper {name}", *loc)
+        simple = facts.simple
+        non_helper = self.path_value(path, facts, falsy=True, strict=True)
         js_strict = self.options.js_strict
         options_name = handlebars_original(path)
 
-        if name in self.known_helpers:
+        def find_helper(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
+            helper = rt.helpers.get(name) if simple else None
+            if helper is None:
+                helper = non_helper(rt, ctx, data, bp, depths)
+                if not js.truthy(helper) and not js_strict:
+                    helper = rt.helper_missing
+            if not callable(helper):
+                raise HandlebarsError(f"{options_name} is not a function")
+            return helper
 
-            def find_helper(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
-                helper = rt.helpers.get(name)
-                if helper is None:
-                    raise HandlebarsError("Cannot read properties of undefined (reading 'call')")
-                return helper
-
-        elif self.options.known_helpers_only:
-            raise RenderError(f"You specified knownHelpersOnly, but used the unknown helper {name}", *loc)
-        else:
-            simple = facts.simple
-            non_helper = self.path_value(path, facts, falsy=True, strict=True)
-
-            def find_helper(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
-                helper = rt.helpers.get(name) if simple else None
-                if helper is None:
-                    helper = non_helper(rt, ctx, data, bp, depths)
-                    if not js.truthy(helper) and not js_strict:
-                        helper = rt.helper_missing
-                if not callable(helper):
-                    raise HandlebarsError(f"{options_name} is not a function")
-                return helper
-
-        def call(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
-            if single_param is not None:
-                values = [single_param(rt, ctx, data, bp, depths)]
-            else:
-                values = [param(rt, ctx, data, bp, depths) for param in param_evs]
-            hash_values = _hash(hash_pairs, rt, ctx, data, bp, depths) if hash_pairs is not None else None
-            helper = find_helper(rt, ctx, data, bp, depths)
-            if has_programs:  # program_makers(program, inverse)
-                fn = BoundProgram(rt, program, data, bp, depths) if program is not None else noop
-                inv = BoundProgram(rt, inverse, data, bp, depths) if inverse is not None else noop
-            else:
-                fn = inv = None
-            this = ctx if ctx is not None else NULL_CONTEXT
-            options = Options(rt, options_name, this, hash_values, data if uses_data else None, fn, inv, bp, loc)
-            return _call_helper(helper, values, options)
-
-        return call
+        return find_helper
 
     # ------------------------------------------------------------ statements
 
@@ -659,18 +672,25 @@ class _Compiler:
             value = self.lambda_value(path, facts, self.missing_at(path, "print", node))
         else:
             value = self.ambiguous(path, facts, None, None, self.missing_at(path, "print", node), node)
+        line, column = _location(node)
         if escaped:
 
-            def mustache(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
-                return js.escape_expression(value(rt, ctx, data, bp, depths))
+            def mustache(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:  # _guard's work inlined
+                try:
+                    return js.escape_expression(value(rt, ctx, data, bp, depths))
+                except HandlebarsError as error:
+                    raise RenderError(error.message, line, column) from None
 
         else:
 
-            def mustache(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
-                result = value(rt, ctx, data, bp, depths)
+            def mustache(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:  # _guard's work inlined
+                try:
+                    result = value(rt, ctx, data, bp, depths)
+                except HandlebarsError as error:
+                    raise RenderError(error.message, line, column) from None
                 return "" if result is None else result
 
-        return _guard(mustache, *_location(node))
+        return mustache
 
     def print_value(self, path: n.PathExpression, facts: _PathFacts, node: n.MustacheStatement) -> St:
         """`{{a.b}}` printed unescaped, the most frequent statement: what lambda_value, mustache and _guard build, in
@@ -755,10 +775,13 @@ class _Compiler:
                 helper = value(rt, ctx, data, bp, depths)
                 if helper is None and not js_strict:
                     helper = rt.helper_missing
+            is_function = js.is_function(helper)
+            if not is_function and not is_block:
+                return helper  # the options below would go unused
             fn, inv = makers(rt, data, bp, depths)
             this = ctx if ctx is not None else NULL_CONTEXT
             options = Options(rt, name, this, {}, data if uses_data else None, fn, inv, bp, loc)
-            result = _call_helper(helper, [], options) if js.is_function(helper) else helper
+            result = _call_helper(helper, [], options) if is_function else helper
             if is_block and found is None:
                 result = _call_helper(rt.block_helper_missing, [result], options)
             return result
@@ -772,14 +795,14 @@ class _Compiler:
         facts = self.facts(path)
         kind = self.classify(facts, bool(node.params) or node.hash is not None)
         if kind == "helper":
-            value = self.helper_call(path, facts, node.params, node.hash, program, inverse, "block", node)
-        elif kind == "simple":
-            value = self.block_value(path, facts, program, inverse, node)
-        else:
+            return self.helper_call(
+                path, facts, node.params, node.hash, program, inverse, "block", node, statement=True
+            )
+        if kind == "ambiguous":
             # handlebars.js flushes its expression stack here: the result is appended on its own, not within `+`
             value = self.ambiguous(path, facts, program, inverse, self.missing_at(path, "block"), node)
             return _Explicit(_guard(value, *_location(node)))
-
+        value = self.block_value(path, facts, program, inverse, node)
         line, column = _location(node)
 
         def block(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:  # _guard's work inlined

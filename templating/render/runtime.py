@@ -95,7 +95,7 @@ def push_depth(context: Any, depths: tuple) -> tuple:
     if not depths:
         return (context,)
     top = depths[0]
-    if js.loose_equal(context, top) or (context is NULL_CONTEXT and top is None):
+    if context is top or js.loose_equal(context, top) or (context is NULL_CONTEXT and top is None):
         return depths
     return (context, *depths)
 
