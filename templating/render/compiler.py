@@ -930,10 +930,14 @@ class _Explicit:
         return self.statement(rt, ctx, data, bp, depths)
 
 
+def _empty_body(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> str:
+    return ""
+
+
 def _make_body(pieces: list[str | St], explicit: tuple[bool, ...], simple: bool) -> Body:
     """A program's body: the pieces' values joined the way handlebars.js's generated JavaScript joins them."""
     if not pieces:
-        return lambda rt, ctx, data, bp, depths: ""
+        return _empty_body
     if len(pieces) == 1:
         (only,) = pieces
         if isinstance(only, str):
@@ -964,7 +968,7 @@ def _make_discarding_body(statements: list[St]) -> Body:
     """A program's body that runs its statements (their lookups, missing-value reports and errors) and drops what
     they print: for callers that need the lookups of a render, not its text (`ses2mt check`)."""
     if not statements:
-        return lambda rt, ctx, data, bp, depths: ""
+        return _empty_body
     if len(statements) == 1:
         (only,) = statements
 

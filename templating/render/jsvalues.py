@@ -159,7 +159,7 @@ def is_array(value: Any) -> bool:
 
 def is_object(value: Any) -> bool:
     """`typeof value === 'object'` for a non-null value (arrays included)."""
-    return isinstance(value, Mapping | list | tuple)
+    return value.__class__ is dict or isinstance(value, Mapping | list | tuple)  # dict: without the ABC check
 
 
 def loose_equal(left: Any, right: Any) -> bool:
