@@ -283,12 +283,12 @@ class _Compiler:
         statements: list[St] = []
         content, mustache, block = n.ContentStatement, n.MustacheStatement, n.BlockStatement
         for statement in program.body:
-            kind = statement.__class__
-            if kind is content:
+            node_class = statement.__class__
+            if node_class is content:
                 continue
-            if kind is mustache:
+            if node_class is mustache:
                 compiled = self.mustache(statement)
-            elif kind is block and not statement.decorator:
+            elif node_class is block and not statement.decorator:
                 compiled = self.block(statement)
             else:
                 compiled = self.statement(statement, decorators)
@@ -345,6 +345,7 @@ class _Compiler:
         return None
 
     def facts(self, path: n.PathExpression) -> _PathFacts:
+        """The path's facts where it stands (its block-param slot depends on the enclosing programs)."""
         parts = tuple(path.parts)
         scoped = _is_scoped(path)
         if scoped or path.depth or not parts:
@@ -506,6 +507,8 @@ class _Compiler:
         return reported_lookup
 
     def reported(self, value: Ev, explain: Callable[..., bool], missing: _Missing) -> Ev:
+        """Wrap a value so that a missing or null result is reported."""
+
         def reporting(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
             result = value(rt, ctx, data, bp, depths)
             if result is None:
