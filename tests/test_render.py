@@ -261,6 +261,16 @@ def test_handlebars_strict_and_compat_options() -> None:
     assert ses("{{#a}}{{b}}{{/a}}", {"a": {"x": 1}, "b": "outer"}, strict=False) == ""
 
 
+def test_compat_lookup_stops_at_a_falsy_context() -> None:
+    """handlebars.js `lookup` tests `depths[i] && ...`: false, 0 and "" end the search (with their own property),
+    only null goes on to the outer contexts. Outputs as handlebars.js 4.7.8 prints them."""
+    items = [False, 0, "", None, {"x": 1}, {"a": "in"}]
+    template = "{{#each b}}[{{a}}]{{/each}}"
+    assert ses(template, {"a": "outer", "b": items}, strict=False, compat=True) == "[][][][outer][outer][in]"
+    lengths = "{{#each b}}[{{length}}]{{/each}}"
+    assert ses(lengths, {"length": "outer", "b": ["", "abc", False]}, strict=False, compat=True) == "[0][3][]"
+
+
 def test_known_helpers_only_rejects_unknown_helpers() -> None:
     with pytest.raises(RenderError, match="knownHelpersOnly"):
         ses("{{custom 1}}", {}, known_helpers_only=True)

@@ -186,10 +186,15 @@ def _resolve_strict(value: Any, parts: tuple[str, ...], require_terminal: bool) 
 
 
 def _depthed_lookup(depths: tuple, name: str) -> Any:
-    """handlebars.js `container.lookup` (compat mode): the first context up the stack that has the name."""
+    """handlebars.js `container.lookup` (compat mode): the first context up the stack that has the name. Its test is
+    `depths[i] && lookupProperty(depths[i], name)`, so a falsy context other than null (false, 0, "") ends the search
+    with that value's own property (`false.a` is undefined; `"".length` is 0)."""
     for context in depths:
-        if js.truthy(context) and js.lookup_property(context, name) is not None:
-            return js.lookup_property(context, name)
+        if context is None:
+            continue
+        value = js.lookup_property(context, name)
+        if value is not None or not js.truthy(context):
+            return value
     return None
 
 
