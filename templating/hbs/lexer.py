@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from itertools import accumulate
 from typing import NamedTuple
 
 from .errors import TemplateSyntaxError
@@ -210,7 +211,7 @@ def _plain_tag(m: re.Match[str]) -> str | None:
     opener, name, args, brace = m.group(2, 3, 4, 5)
     if (opener == "{") != (brace == "}"):
         return None
-    if name.startswith("else") or name in _LITERAL_WORDS or "this" in name.split("."):
+    if name.startswith("else") or name in _LITERAL_WORDS or ("this" in name and "this" in name.split(".")):
         return None
     if args and (opener == "/" or "this" in args or (m.re is SIMPLE_TAG and args in _LITERAL_WORDS)):
         return None
@@ -218,18 +219,16 @@ def _plain_tag(m: re.Match[str]) -> str | None:
 
 
 class LineIndex:
-    """Offset -> (1-based line, 1-based column); lines split on "\\n"."""
+    """Offset -> (1-based line, 1-based column); lines split on "\\n".
+
+    `starts` holds the offset where each line starts, then `len(source) + 1`: `starts[line]`, the start of the line
+    after `line`, always exists."""
 
     __slots__ = ("starts",)
 
     def __init__(self, source: str) -> None:
-        starts = [0]
-        find = source.find
-        i = find("\n")
-        while i >= 0:
-            starts.append(i + 1)
-            i = find("\n", i + 1)
-        self.starts = starts
+        # Each line start is the previous one plus that line's length and its "\n"; the last sum is len(source) + 1.
+        self.starts = [0, *accumulate(map((1).__add__, map(len, source.split("\n"))))]
 
     def position(self, offset: int) -> tuple[int, int]:
         line = bisect_right(self.starts, offset)
@@ -246,6 +245,10 @@ def tokenize(source: str, lines: LineIndex | None = None) -> list[Token]:
     tokens: list[Token] = []
     append = tokens.append
     find = source.find
+    startswith = source.startswith
+    simple_tag = SIMPLE_TAG.match
+    plain_tag = _PLAIN_TAG.match
+    fast_tags = FAST_TAGS
     n = len(source)
     pos = 0
     while pos < n:
@@ -263,6 +266,16 @@ def tokenize(source: str, lines: LineIndex | None = None) -> list[Token]:
                 continue
         elif idx > pos:
             append(_new_token(Token, (CONTENT, pos, idx, source[pos:idx])))
+        # The fast path for plain tags, here rather than in `_mustache` to save a call per tag. A tag whose name
+        # starts with `else` never takes it: skip the matching.
+        if fast_tags and not startswith("else", idx + 2):
+            plain = simple_tag(source, idx) or plain_tag(source, idx)
+            if plain is not None:
+                kind = _plain_tag(plain)
+                if kind is not None:
+                    pos = plain.end()
+                    append(_new_token(Token, (kind, idx, pos, plain)))
+                    continue
         pos = _mustache(source, idx, tokens, lines)
     if "\x00" in source:
         _reject_nul_in_content(source, tokens, lines)
@@ -296,14 +309,8 @@ def _escaped_content(source: str, idx: int, tokens: list[Token]) -> int:
 
 
 def _mustache(source: str, pos: int, tokens: list[Token], lines: LineIndex | None) -> int:
-    """Tokens of one tag starting at `pos` (the `mu` state); returns the offset after it."""
+    """Tokens of one tag starting at `pos` (the `mu` state) by the full rules; returns the offset after it."""
     append = tokens.append
-    plain = (SIMPLE_TAG.match(source, pos) or _PLAIN_TAG.match(source, pos)) if FAST_TAGS else None
-    if plain is not None:
-        kind = _plain_tag(plain)
-        if kind is not None:
-            append(_new_token(Token, (kind, pos, plain.end(), plain)))
-            return plain.end()
     by_char = _MU_BY_CHAR
     n = len(source)
     while pos < n:

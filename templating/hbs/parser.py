@@ -20,7 +20,22 @@ from typing import Any
 
 from . import lexer as lx
 from .errors import NestingLimitError, TemplateSyntaxError
-from .lexer import LineIndex, Token, syntax_error, tokenize
+from .lexer import (
+    COMMENT,
+    CONTENT,
+    OPEN,
+    OPEN_BLOCK,
+    OPEN_INVERSE,
+    OPEN_PARTIAL,
+    OPEN_PARTIAL_BLOCK,
+    OPEN_RAW_BLOCK,
+    OPEN_UNESCAPED,
+    SIMPLE_TAG,
+    LineIndex,
+    Token,
+    syntax_error,
+    tokenize,
+)
 from .nodes import (
     NO_SPAN,
     BlockStatement,
@@ -226,49 +241,99 @@ class _Parser:
             )
 
     def parse_body(self) -> list[Statement]:
+        # The parser's hot loop. Text and `{{name}}` / `{{name param}}` tags, most of a template's statements, are
+        # handled here without a call per token: the token index lives in a local (kept in self.pos around calls).
         body: list[Statement] = []
+        append = body.append
         tokens = self.tokens
+        source = self.source
+        starts = self.line_starts
+        pos = self.pos
         while True:
-            tok = tokens[self.pos]
-            kind = tok.kind
-            if kind == lx.CONTENT:
-                self.pos += 1
-                body.append(ContentStatement(self.text(tok), tok.value or "", self.span(tok.start, tok.end)))
-            elif kind == lx.OPEN:
-                if tok.value is not None:
-                    self.pos += 1
-                    body.append(self.plain_mustache(tok))
+            tok = tokens[pos]
+            kind = tok[0]
+            if kind == CONTENT:
+                pos += 1
+                _, start, end, value = tok
+                line = bisect_right(starts, start)
+                span = _new_tuple(Span, (start, end, line, start - starts[line - 1] + 1))
+                # The token's value is the source text unless an escaping backslash was dropped.
+                append(ContentStatement(value if len(value) == end - start else source[start:end], value, span))
+                continue
+            match = tok[3]
+            if kind == OPEN and match is not None and match.re is SIMPLE_TAG:
+                # `{{name}}` or `{{name param}}`: simple_mustache, inlined for the commonest tag.
+                pos += 1
+                _, start, end, _ = tok
+                line = bisect_right(starts, start)
+                span = _new_tuple(Span, (start, end, line, start - starts[line - 1] + 1))
+                regs = match.regs
+                name_start, name_end = regs[3]
+                name = source[name_start:name_end]
+                if name_start < starts[line]:  # on the tag's line
+                    name_span = _new_tuple(Span, (name_start, name_end, line, span[3] + name_start - start))
                 else:
-                    body.append(self.parse_mustache())
-            elif kind in _BODY_ENDS:
+                    name_span = self.span(name_start, name_end)
+                path = PathExpression(name, name.split("."), 0, False, False, name_span)
+                param_start, param_end = regs[4]
+                params: list[Expression] = []
+                if param_start >= 0:
+                    params.append(self.plain_path(source[param_start:param_end], param_start, param_end, span))
+                strip = _STRIPS[source[start + 2] == "~", source[end - 3] == "~"]
+                append(MustacheStatement(path, params, None, True, "{{", strip, source[start:end], span))
+                continue
+            self.pos = pos
+            if kind in _BODY_ENDS:
                 return body
-            elif kind == lx.COMMENT:
+            if kind == OPEN:
+                append(self.parse_mustache())
+            elif kind == COMMENT:
                 self.pos += 1
-                body.append(self.comment(tok))
-            elif kind in (lx.OPEN_BLOCK, lx.OPEN_INVERSE):
-                body.append(self.parse_block())
-            elif kind == lx.OPEN_UNESCAPED:
-                body.append(self.parse_mustache())
-            elif kind == lx.OPEN_PARTIAL:
-                body.append(self.parse_partial())
-            elif kind == lx.OPEN_PARTIAL_BLOCK:
-                body.append(self.parse_partial_block())
-            elif kind == lx.OPEN_RAW_BLOCK:
-                body.append(self.parse_raw_block())
+                append(self.comment(tok))
+            elif kind in (OPEN_BLOCK, OPEN_INVERSE):
+                append(self.parse_block())
+            elif kind == OPEN_UNESCAPED:
+                append(self.parse_mustache())
+            elif kind == OPEN_PARTIAL:
+                append(self.parse_partial())
+            elif kind == OPEN_PARTIAL_BLOCK:
+                append(self.parse_partial_block())
+            elif kind == OPEN_RAW_BLOCK:
+                append(self.parse_raw_block())
             else:
                 raise self.unexpected(tok, "text or a '{{' tag")
+            pos = self.pos
+
+    def simple_mustache(self, start: int, end: int, regs: tuple[tuple[int, int], ...]) -> MustacheStatement:
+        """A `{{name}}` / `{{name param}}` tag at start..end; `regs` are its lexer.SIMPLE_TAG match's group spans."""
+        source = self.source
+        span = self.span(start, end)
+        name_start, name_end = regs[3]
+        path = self.plain_path(source[name_start:name_end], name_start, name_end, span)
+        param_start, param_end = regs[4]
+        params: list[Expression] = []
+        if param_start >= 0:
+            params.append(self.plain_path(source[param_start:param_end], param_start, param_end, span))
+        strip = _STRIPS[source[start + 2] == "~", source[end - 3] == "~"]
+        return MustacheStatement(path, params, None, True, "{{", strip, source[start:end], span)
+
+    def plain_path(self, name: str, start: int, end: int, tag_span: Span) -> PathExpression:
+        """A plain dotted name (no `this`, `..`, `@` or brackets) at start..end inside the tag at `tag_span`."""
+        return PathExpression(name, name.split("."), 0, False, False, self.span_after(tag_span, start, end))
+
+    def span_after(self, anchor: Span, start: int, end: int) -> Span:
+        """The span of start..end, where `start` is at or after `anchor`'s start: usually on its line, found without
+        a search."""
+        line = anchor[2]
+        if start < self.line_starts[line]:
+            return _new_tuple(Span, (start, end, line, anchor[3] + start - anchor[0]))
+        return self.span(start, end)
 
     def plain_mustache(self, tok: Token) -> MustacheStatement:
         """A fast-path `{{...}}` / `{{&...}}` tag (see lexer._PLAIN_TAG)."""
         match: re.Match[str] = tok.value  # type: ignore[assignment]
-        if match.re is lx.SIMPLE_TAG:
-            span = self.span
-            name, param = match.group(3, 4)
-            path = PathExpression(name, name.split("."), span=span(*match.span(3)))
-            params = [] if param is None else [PathExpression(param, param.split("."), span=span(*match.span(4)))]
-            strip = _STRIPS[match.group(1) == "~", match.group(6) is not None]
-            start, end = tok.start, tok.end
-            return MustacheStatement(path, params, None, True, "{{", strip, self.source[start:end], span(start, end))
+        if match.re is SIMPLE_TAG:
+            return self.simple_mustache(tok.start, tok.end, match.regs)
         head = self.plain_head(tok)
         if head.open[-1:] == "&":
             return MustacheStatement(head.path, head.params, head.hash, False, "{{&", head.strip, head.raw, head.span)
@@ -277,31 +342,32 @@ class _Parser:
     def plain_head(self, tok: Token) -> _Head:
         """The head of a fast-path tag (see lexer._PLAIN_TAG): plain name, plain params, plain `key=value` pairs."""
         match: re.Match[str] = tok.value  # type: ignore[assignment]
-        span = self.span
+        source = self.source
+        regs = match.regs
+        start, end = tok.start, tok.end
         head = _Head()
-        name = match.group(3)
-        head.path = PathExpression(name, name.split("."), span=span(*match.span(3)))
+        head.span = span = self.span(start, end)
+        name_start, name_end = regs[3]
+        name = source[name_start:name_end]
+        head.path = self.plain_path(name, name_start, name_end, span)
         head.key = ("s", name)
-        args_start, args_end = match.span(4)
-        if match.re is lx.SIMPLE_TAG:
+        args_start, args_end = regs[4]
+        if match.re is SIMPLE_TAG:
             if args_start >= 0:
-                param = match.group(4)
-                head.params.append(PathExpression(param, param.split("."), span=span(args_start, args_end)))
+                head.params.append(self.plain_path(source[args_start:args_end], args_start, args_end, span))
         elif args_end > args_start:
             pairs: list[HashPair] = []
-            for arg in lx.PLAIN_ARG.finditer(self.source, args_start, args_end):
+            for arg in lx.PLAIN_ARG.finditer(source, args_start, args_end):
                 value = self.plain_value(arg.group(2), *arg.span(2))
                 if arg.group(1) is None:
                     head.params.append(value)
                 else:
-                    pairs.append(HashPair(arg.group(1), value, span(arg.start(1), arg.end(2))))
+                    pairs.append(HashPair(arg.group(1), value, self.span(arg.start(1), arg.end(2))))
             if pairs:
-                head.hash = Hash(pairs, span(pairs[0].span.start, pairs[-1].span.end))
-        start, end = tok.start, tok.end
-        head.open = self.source[start : match.end(2)]
-        head.raw = self.source[start:end]
-        head.strip = _STRIPS[match.group(1) == "~", match.group(6) is not None]
-        head.span = span(start, end)
+                head.hash = Hash(pairs, self.span(pairs[0].span.start, pairs[-1].span.end))
+        head.open = source[start : regs[2][1]]
+        head.raw = source[start:end]
+        head.strip = _STRIPS[source[start + 2] == "~", source[end - 3] == "~"]
         return head
 
     def plain_value(self, text: str, start: int, end: int) -> Expression:
@@ -371,11 +437,11 @@ class _Parser:
             head = self.parse_head(open_tok, block_params=False, partial=True)
             close_tok = self.expect_close(lx.CLOSE, head)
             self.finish_head(head, open_tok, close_tok)
-        program = self.parse_program(head.span.end, [])
+        program = self.parse_program(head.span, [])
         tok = self.tokens[self.pos]
         if tok.kind != lx.OPEN_ENDBLOCK:
             raise self.bad_block_end(tok, head, has_else=False)
-        _close_path, close_key, close_raw, close_strip, close_span = self.parse_close()
+        close_key, close_raw, close_strip, close_span = self.parse_close()
         self.check_close(head, close_key, close_span)
         return PartialBlockStatement(
             head.path,
@@ -442,7 +508,7 @@ class _Parser:
             close_tok = self.expect_close(lx.CLOSE, head)
             self.finish_head(head, open_tok, close_tok)
         decorator = "*" in head.open
-        program = self.parse_program(head.span.end, head.block_params)
+        program = self.parse_program(head.span, head.block_params)
         tok = self.tokens[self.pos]
         inverse: _Inverse | None = None
         if tok.kind == lx.INVERSE:
@@ -452,19 +518,26 @@ class _Parser:
         tok = self.tokens[self.pos]
         if tok.kind != lx.OPEN_ENDBLOCK:
             raise self.bad_block_end(tok, head, has_else=inverse is not None)
-        _close_path, close_key, close_raw, close_strip, close_span = self.parse_close()
+        close_key, close_raw, close_strip, close_span = self.parse_close()
         self.check_close(head, close_key, close_span)
         if decorator and inverse is not None:
             raise self.error(
                 inverse.span.start if inverse.span else head.span.start,
                 "a decorator block such as {{#*inline}} cannot have an {{else}} section",
             )
-        block = _prepare_block(head, program, inverse, close_strip, inverted)
-        block.decorator = decorator
-        block.close_raw = close_raw
-        block.close_span = close_span
-        block.span = self.span(head.span.start, close_span.end)
-        return block
+        span = _new_tuple(Span, (head.span.start, close_span.end, head.span.line, head.span.column))
+        return _prepare_block(
+            head,
+            program,
+            inverse,
+            close_strip,
+            inverted,
+            decorator,
+            chained=False,
+            close_raw=close_raw,
+            close_span=close_span,
+            span=span,
+        )
 
     def bad_block_end(self, tok: Token, head: _Head, has_else: bool) -> TemplateSyntaxError:
         name = self.tag_name(head.span.start, head.span.end)
@@ -478,17 +551,19 @@ class _Parser:
             return self.error(tok.start, f"{tag} is not allowed in {name} opened at {where}")
         return self.unexpected(tok, "a statement")
 
-    def parse_program(self, start: int, block_params: list[str]) -> Program:
+    def parse_program(self, after: Span, block_params: list[str]) -> Program:
+        """The statements after the tag at `after`; `block_params` becomes the program's (callers pass a new list)."""
         body = self.parse_body()
         end = self.tokens[self.pos].start
-        return Program(body, list(block_params), span=self.span(start, end))
+        return Program(body, block_params, False, self.span_after(after, after.end, end))
 
     def parse_inverse_and_program(self) -> _Inverse:
         tok = self.tokens[self.pos]
         self.pos += 1
         raw = self.text(tok)
-        program = self.parse_program(tok.end, [])
-        return _Inverse(_strip_flags(raw, raw), program, False, raw, self.span(tok.start, tok.end))
+        span = self.span(tok.start, tok.end)
+        program = self.parse_program(span, [])
+        return _Inverse(_strip_flags(raw, raw), program, False, raw, span)
 
     def parse_inverse_chain(self) -> _Inverse:
         self.enter()
@@ -504,38 +579,40 @@ class _Parser:
         head = self.parse_head(open_tok, block_params=True)
         close_tok = self.expect_close(lx.CLOSE, head)
         self.finish_head(head, open_tok, close_tok)
-        program = self.parse_program(head.span.end, head.block_params)
+        program = self.parse_program(head.span, head.block_params)
         tok = self.tokens[self.pos]
         sub: _Inverse | None = None
         if tok.kind == lx.INVERSE:
             sub = self.parse_inverse_and_program()
         elif tok.kind == lx.OPEN_INVERSE_CHAIN:
             sub = self.parse_inverse_chain()
-        inner = _prepare_block(head, program, sub, sub.strip if sub else None, False)
-        inner.chained = True
         end = self.tokens[self.pos].start
-        inner.span = self.span(head.span.start, end)
-        chained = Program([inner], chained=True, span=inner.span)
+        span = _new_tuple(Span, (head.span.start, end, head.span.line, head.span.column))
+        close_strip = sub.strip if sub else None
+        inner = _prepare_block(
+            head, program, sub, close_strip, False, False, chained=True, close_raw=None, close_span=None, span=span
+        )
+        chained = Program([inner], chained=True, span=span)
         return _Inverse(head.strip, chained, True, None, head.span)
 
-    def parse_close(self) -> tuple[Any, tuple, str, Strip, Span]:
+    def parse_close(self) -> tuple[tuple, str, Strip, Span]:
+        """A `{{/name}}` tag: its close-match key, raw text, strip flags and span."""
         open_tok = self.tokens[self.pos]
         self.pos += 1
         if open_tok.value is not None:
             match: re.Match[str] = open_tok.value  # type: ignore[assignment]
-            name = match.group(3)
-            path = PathExpression(name, name.split("."), span=self.span(match.start(3), match.end(3)))
-            strip = _STRIPS[match.group(1) == "~", match.group(6) is not None]
-            raw = self.source[open_tok.start : open_tok.end]
-            return path, ("s", name), raw, strip, self.span(open_tok.start, open_tok.end)
+            start, end = open_tok.start, open_tok.end
+            name_start, name_end = match.regs[3]
+            source = self.source
+            strip = _STRIPS[source[start + 2] == "~", source[end - 3] == "~"]
+            return ("s", source[name_start:name_end]), source[start:end], strip, self.span(start, end)
         tok = self.tokens[self.pos]
         if tok.kind not in _HELPER_NAME_STARTS:
             raise self.unexpected(tok, "the name of the block to close after '{{/'")
-        path, key = self.parse_helper_name()
+        _path, key = self.parse_helper_name()
         close_tok = self.expect(lx.CLOSE, "'}}' to end the closing tag")
         raw = self.source[open_tok.start : close_tok.end]
         return (
-            path,
             key,
             raw,
             _strip_flags(self.text(open_tok), self.text(close_tok)),
@@ -775,10 +852,19 @@ def _strip_flags(open_text: str, close_text: str) -> Strip:
 
 
 def _prepare_block(
-    head: _Head, program: Program, inverse: _Inverse | None, close_strip: Strip | None, inverted: bool
+    head: _Head,
+    program: Program,
+    inverse: _Inverse | None,
+    close_strip: Strip | None,
+    inverted: bool,
+    decorator: bool,
+    chained: bool,
+    close_raw: str | None,
+    close_span: Span | None,
+    span: Span,
 ) -> BlockStatement:
-    """handlebars.js prepareBlock (without the close-name check, done by the caller)."""
-    program.block_params = list(head.block_params)
+    """handlebars.js prepareBlock (without the close-name check, done by the caller); `program` already holds the
+    head's block params (see parse_program)."""
     inverse_program: Program | None = None
     inverse_strip: Strip | None = None
     else_raw: str | None = None
@@ -799,12 +885,17 @@ def _prepare_block(
         head.hash,
         main,
         inverse_program,
-        inverted=inverted,
-        open_strip=head.strip,
-        inverse_strip=inverse_strip,
-        close_strip=close_strip,
-        open_raw=head.raw,
-        else_raw=else_raw,
-        open_span=head.span,
-        else_span=else_span,
+        inverted,
+        decorator,
+        chained,
+        head.strip,
+        inverse_strip,
+        close_strip,
+        head.raw,
+        else_raw,
+        close_raw,
+        head.span,
+        else_span,
+        close_span,
+        span,
     )
