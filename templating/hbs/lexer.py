@@ -206,6 +206,20 @@ class Token(NamedTuple):
 _new_token = tuple.__new__  # _new_token(Token, (kind, start, end, value)): the lexer's hot paths skip Token.__new__
 
 
+# `_plain_tag`'s answer for the text of a SIMPLE_TAG match: the groups, hence the answer, depend only on the text, and
+# templates repeat their tags (`{{/if}}`, the same fields), so answers are remembered (up to a bound).
+_SIMPLE_TAG_KINDS: dict[str, str | None] = {}
+_MAX_REMEMBERED_TAGS = 4096
+_NOT_SEEN = "not seen"
+
+
+def _remember_simple_tag(text: str, m: re.Match[str]) -> str | None:
+    if len(_SIMPLE_TAG_KINDS) >= _MAX_REMEMBERED_TAGS:
+        _SIMPLE_TAG_KINDS.clear()
+    kind = _SIMPLE_TAG_KINDS[text] = _plain_tag(m)
+    return kind
+
+
 def _plain_tag(m: re.Match[str]) -> str | None:
     """The token kind for a `_PLAIN_TAG` match, or None when the tag needs the full rules."""
     opener, name, args, brace = m.group(2, 3, 4, 5)
@@ -249,6 +263,7 @@ def tokenize(source: str, lines: LineIndex | None = None) -> list[Token]:
     simple_tag = SIMPLE_TAG.match
     plain_tag = _PLAIN_TAG.match
     fast_tags = FAST_TAGS
+    simple_kinds = _SIMPLE_TAG_KINDS
     n = len(source)
     pos = 0
     while pos < n:
@@ -266,16 +281,32 @@ def tokenize(source: str, lines: LineIndex | None = None) -> list[Token]:
                 continue
         elif idx > pos:
             append(_new_token(Token, (CONTENT, pos, idx, source[pos:idx])))
-        # The fast path for plain tags, here rather than in `_mustache` to save a call per tag. A tag whose name
-        # starts with `else` never takes it: skip the matching.
-        if fast_tags and not startswith("else", idx + 2):
-            plain = simple_tag(source, idx) or plain_tag(source, idx)
+        if startswith("else", idx + 2):
+            # Never a plain tag; `{{else}}` itself, common, is lexed here (as `_mustache` would).
+            if startswith("}}", idx + 6):
+                append(_new_token(Token, (INVERSE, idx, idx + 8, None)))
+                pos = idx + 8
+                continue
+        # The fast path for plain tags, here rather than in `_mustache` to save a call per tag.
+        elif fast_tags:
+            plain = simple_tag(source, idx)
             if plain is not None:
-                kind = _plain_tag(plain)
-                if kind is not None:
-                    pos = plain.end()
-                    append(_new_token(Token, (kind, idx, pos, plain)))
-                    continue
+                end = plain.end()
+                text = source[idx:end]
+                kind = simple_kinds.get(text, _NOT_SEEN)
+                if kind is _NOT_SEEN:
+                    kind = _remember_simple_tag(text, plain)
+            else:
+                plain = plain_tag(source, idx)
+                if plain is None:
+                    kind = None
+                else:
+                    end = plain.end()
+                    kind = _plain_tag(plain)
+            if kind is not None:
+                append(_new_token(Token, (kind, idx, end, plain)))
+                pos = end
+                continue
         pos = _mustache(source, idx, tokens, lines)
     if "\x00" in source:
         _reject_nul_in_content(source, tokens, lines)

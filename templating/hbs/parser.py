@@ -123,16 +123,26 @@ class _Head:
 
     __slots__ = ("block_params", "hash", "key", "open", "params", "path", "raw", "span", "start", "strip")
 
-    def __init__(self) -> None:
-        self.path: Any = None
-        self.key: tuple = _UNDEFINED_KEY
-        self.params: list[Expression] = []
-        self.hash: Hash | None = None
+    def __init__(
+        self,
+        path: Any = None,
+        key: tuple = _UNDEFINED_KEY,
+        params: list[Expression] | None = None,
+        hash: Hash | None = None,
+        strip: Strip = _NO_STRIP,
+        raw: str = "",
+        span: Span = NO_SPAN,
+        open: str = "",
+    ) -> None:
+        self.path = path
+        self.key = key
+        self.params = [] if params is None else params
+        self.hash = hash
         self.block_params: list[str] = []
-        self.strip = _NO_STRIP
-        self.raw = ""
-        self.span = NO_SPAN
-        self.open = ""
+        self.strip = strip
+        self.raw = raw
+        self.span = span
+        self.open = open
         self.start = 0
 
 
@@ -242,36 +252,46 @@ class _Parser:
 
     def parse_body(self) -> list[Statement]:
         # The parser's hot loop. Text and `{{name}}` / `{{name param}}` tags, most of a template's statements, are
-        # handled here without a call per token: the token index lives in a local (kept in self.pos around calls).
+        # handled here without a call per token: the token index lives in a local (kept in self.pos around calls),
+        # and so does the line of the last statement (offsets only grow: a statement on that line needs no search).
         body: list[Statement] = []
         append = body.append
         tokens = self.tokens
         source = self.source
         starts = self.line_starts
         pos = self.pos
+        line = 0
+        line_start = 0
+        next_line_start = 0
         while True:
             tok = tokens[pos]
             kind = tok[0]
             if kind == CONTENT:
                 pos += 1
                 _, start, end, value = tok
-                line = bisect_right(starts, start)
-                span = _new_tuple(Span, (start, end, line, start - starts[line - 1] + 1))
+                if start >= next_line_start:
+                    line = bisect_right(starts, start)
+                    line_start = starts[line - 1]
+                    next_line_start = starts[line]
+                span = _new_tuple(Span, (start, end, line, start - line_start + 1))
                 # The token's value is the source text unless an escaping backslash was dropped.
                 append(ContentStatement(value if len(value) == end - start else source[start:end], value, span))
                 continue
             match = tok[3]
             if kind == OPEN and match is not None and match.re is SIMPLE_TAG:
-                # `{{name}}` or `{{name param}}`: simple_mustache, inlined for the commonest tag.
+                # `{{name}}` or `{{name param}}` (lexer.SIMPLE_TAG), the commonest tag.
                 pos += 1
                 _, start, end, _ = tok
-                line = bisect_right(starts, start)
-                span = _new_tuple(Span, (start, end, line, start - starts[line - 1] + 1))
+                if start >= next_line_start:
+                    line = bisect_right(starts, start)
+                    line_start = starts[line - 1]
+                    next_line_start = starts[line]
+                span = _new_tuple(Span, (start, end, line, start - line_start + 1))
                 regs = match.regs
                 name_start, name_end = regs[3]
                 name = source[name_start:name_end]
-                if name_start < starts[line]:  # on the tag's line
-                    name_span = _new_tuple(Span, (name_start, name_end, line, span[3] + name_start - start))
+                if name_start < next_line_start:  # on the tag's line
+                    name_span = _new_tuple(Span, (name_start, name_end, line, name_start - line_start + 1))
                 else:
                     name_span = self.span(name_start, name_end)
                 path = PathExpression(name, name.split("."), 0, False, False, name_span)
@@ -279,8 +299,9 @@ class _Parser:
                 params: list[Expression] = []
                 if param_start >= 0:
                     params.append(self.plain_path(source[param_start:param_end], param_start, param_end, span))
-                strip = _STRIPS[source[start + 2] == "~", source[end - 3] == "~"]
-                append(MustacheStatement(path, params, None, True, "{{", strip, source[start:end], span))
+                raw = source[start:end]
+                strip = _NO_STRIP if "~" not in raw else _strip_flags(raw, raw)
+                append(MustacheStatement(path, params, None, True, "{{", strip, raw, span))
                 continue
             self.pos = pos
             if kind in _BODY_ENDS:
@@ -304,40 +325,14 @@ class _Parser:
                 raise self.unexpected(tok, "text or a '{{' tag")
             pos = self.pos
 
-    def simple_mustache(self, start: int, end: int, regs: tuple[tuple[int, int], ...]) -> MustacheStatement:
-        """A `{{name}}` / `{{name param}}` tag at start..end; `regs` are its lexer.SIMPLE_TAG match's group spans."""
-        source = self.source
-        span = self.span(start, end)
-        name_start, name_end = regs[3]
-        path = self.plain_path(source[name_start:name_end], name_start, name_end, span)
-        param_start, param_end = regs[4]
-        params: list[Expression] = []
-        if param_start >= 0:
-            params.append(self.plain_path(source[param_start:param_end], param_start, param_end, span))
-        strip = _STRIPS[source[start + 2] == "~", source[end - 3] == "~"]
-        return MustacheStatement(path, params, None, True, "{{", strip, source[start:end], span)
-
     def plain_path(self, name: str, start: int, end: int, tag_span: Span) -> PathExpression:
         """A plain dotted name (no `this`, `..`, `@` or brackets) at start..end inside the tag at `tag_span`."""
-        return PathExpression(name, name.split("."), 0, False, False, self.span_after(tag_span, start, end))
-
-    def span_after(self, anchor: Span, start: int, end: int) -> Span:
-        """The span of start..end, where `start` is at or after `anchor`'s start: usually on its line, found without
-        a search."""
-        line = anchor[2]
-        if start < self.line_starts[line]:
-            return _new_tuple(Span, (start, end, line, anchor[3] + start - anchor[0]))
-        return self.span(start, end)
-
-    def plain_mustache(self, tok: Token) -> MustacheStatement:
-        """A fast-path `{{...}}` / `{{&...}}` tag (see lexer._PLAIN_TAG)."""
-        match: re.Match[str] = tok.value  # type: ignore[assignment]
-        if match.re is SIMPLE_TAG:
-            return self.simple_mustache(tok.start, tok.end, match.regs)
-        head = self.plain_head(tok)
-        if head.open[-1:] == "&":
-            return MustacheStatement(head.path, head.params, head.hash, False, "{{&", head.strip, head.raw, head.span)
-        return MustacheStatement(head.path, head.params, head.hash, True, "{{", head.strip, head.raw, head.span)
+        line = tag_span[2]
+        if start < self.line_starts[line]:  # on the tag's line
+            span = _new_tuple(Span, (start, end, line, tag_span[3] + start - tag_span[0]))
+        else:
+            span = self.span(start, end)
+        return PathExpression(name, name.split("."), 0, False, False, span)
 
     def plain_head(self, tok: Token) -> _Head:
         """The head of a fast-path tag (see lexer._PLAIN_TAG): plain name, plain params, plain `key=value` pairs."""
@@ -345,30 +340,36 @@ class _Parser:
         source = self.source
         regs = match.regs
         start, end = tok.start, tok.end
-        head = _Head()
-        head.span = span = self.span(start, end)
+        span = self.span(start, end)
         name_start, name_end = regs[3]
         name = source[name_start:name_end]
-        head.path = self.plain_path(name, name_start, name_end, span)
-        head.key = ("s", name)
+        params: list[Expression] = []
+        hash_: Hash | None = None
         args_start, args_end = regs[4]
         if match.re is SIMPLE_TAG:
             if args_start >= 0:
-                head.params.append(self.plain_path(source[args_start:args_end], args_start, args_end, span))
+                params.append(self.plain_path(source[args_start:args_end], args_start, args_end, span))
         elif args_end > args_start:
             pairs: list[HashPair] = []
             for arg in lx.PLAIN_ARG.finditer(source, args_start, args_end):
                 value = self.plain_value(arg.group(2), *arg.span(2))
                 if arg.group(1) is None:
-                    head.params.append(value)
+                    params.append(value)
                 else:
                     pairs.append(HashPair(arg.group(1), value, self.span(arg.start(1), arg.end(2))))
             if pairs:
-                head.hash = Hash(pairs, self.span(pairs[0].span.start, pairs[-1].span.end))
-        head.open = source[start : regs[2][1]]
-        head.raw = source[start:end]
-        head.strip = _STRIPS[source[start + 2] == "~", source[end - 3] == "~"]
-        return head
+                hash_ = Hash(pairs, self.span(pairs[0].span.start, pairs[-1].span.end))
+        raw = source[start:end]
+        return _Head(
+            self.plain_path(name, name_start, name_end, span),
+            ("s", name),
+            params,
+            hash_,
+            _NO_STRIP if "~" not in raw else _strip_flags(raw, raw),
+            raw,
+            span,
+            source[start : regs[2][1]],
+        )
 
     def plain_value(self, text: str, start: int, end: int) -> Expression:
         """A fast-path argument: dotted name, simple quoted string, number or literal word."""
@@ -380,7 +381,7 @@ class _Parser:
             return NumberLiteral(float(text) if "." in text else int(text), text, span)
         if text in _LITERAL_NODES:
             return _LITERAL_NODES[text](text, span)
-        return PathExpression(text, text.split("."), span=span)
+        return PathExpression(text, text.split("."), 0, False, False, span)
 
     def comment(self, tok: Token) -> CommentStatement:
         raw = self.text(tok)
@@ -442,7 +443,8 @@ class _Parser:
         if tok.kind != lx.OPEN_ENDBLOCK:
             raise self.bad_block_end(tok, head, has_else=False)
         close_key, close_raw, close_strip, close_span = self.parse_close()
-        self.check_close(head, close_key, close_span)
+        if close_key != head.key:
+            raise self.mismatched_close(head, close_span)
         return PartialBlockStatement(
             head.path,
             head.params,
@@ -493,51 +495,49 @@ class _Parser:
     def parse_block(self) -> BlockStatement:
         self.enter()
         try:
-            return self._parse_block()
+            open_tok = self.tokens[self.pos]
+            self.pos += 1
+            inverted = open_tok.kind == lx.OPEN_INVERSE
+            if open_tok.value is not None:
+                head = self.plain_head(open_tok)
+            else:
+                head = self.parse_head(open_tok, block_params=True)
+                close_tok = self.expect_close(lx.CLOSE, head)
+                self.finish_head(head, open_tok, close_tok)
+            decorator = "*" in head.open
+            program = self.parse_program(head.span, head.block_params)
+            tok = self.tokens[self.pos]
+            inverse: _Inverse | None = None
+            if tok.kind == lx.INVERSE:
+                inverse = self.parse_inverse_and_program()
+            elif tok.kind == lx.OPEN_INVERSE_CHAIN and not inverted:
+                inverse = self.parse_inverse_chain()
+            tok = self.tokens[self.pos]
+            if tok.kind != lx.OPEN_ENDBLOCK:
+                raise self.bad_block_end(tok, head, has_else=inverse is not None)
+            close_key, close_raw, close_strip, close_span = self.parse_close()
+            if close_key != head.key:
+                raise self.mismatched_close(head, close_span)
+            if decorator and inverse is not None:
+                raise self.error(
+                    inverse.span.start if inverse.span else head.span.start,
+                    "a decorator block such as {{#*inline}} cannot have an {{else}} section",
+                )
+            span = _new_tuple(Span, (head.span.start, close_span.end, head.span.line, head.span.column))
+            return _prepare_block(
+                head,
+                program,
+                inverse,
+                close_strip,
+                inverted,
+                decorator,
+                chained=False,
+                close_raw=close_raw,
+                close_span=close_span,
+                span=span,
+            )
         finally:
             self.depth -= 1
-
-    def _parse_block(self) -> BlockStatement:
-        open_tok = self.tokens[self.pos]
-        self.pos += 1
-        inverted = open_tok.kind == lx.OPEN_INVERSE
-        if open_tok.value is not None:
-            head = self.plain_head(open_tok)
-        else:
-            head = self.parse_head(open_tok, block_params=True)
-            close_tok = self.expect_close(lx.CLOSE, head)
-            self.finish_head(head, open_tok, close_tok)
-        decorator = "*" in head.open
-        program = self.parse_program(head.span, head.block_params)
-        tok = self.tokens[self.pos]
-        inverse: _Inverse | None = None
-        if tok.kind == lx.INVERSE:
-            inverse = self.parse_inverse_and_program()
-        elif tok.kind == lx.OPEN_INVERSE_CHAIN and not inverted:
-            inverse = self.parse_inverse_chain()
-        tok = self.tokens[self.pos]
-        if tok.kind != lx.OPEN_ENDBLOCK:
-            raise self.bad_block_end(tok, head, has_else=inverse is not None)
-        close_key, close_raw, close_strip, close_span = self.parse_close()
-        self.check_close(head, close_key, close_span)
-        if decorator and inverse is not None:
-            raise self.error(
-                inverse.span.start if inverse.span else head.span.start,
-                "a decorator block such as {{#*inline}} cannot have an {{else}} section",
-            )
-        span = _new_tuple(Span, (head.span.start, close_span.end, head.span.line, head.span.column))
-        return _prepare_block(
-            head,
-            program,
-            inverse,
-            close_strip,
-            inverted,
-            decorator,
-            chained=False,
-            close_raw=close_raw,
-            close_span=close_span,
-            span=span,
-        )
 
     def bad_block_end(self, tok: Token, head: _Head, has_else: bool) -> TemplateSyntaxError:
         name = self.tag_name(head.span.start, head.span.end)
@@ -554,8 +554,14 @@ class _Parser:
     def parse_program(self, after: Span, block_params: list[str]) -> Program:
         """The statements after the tag at `after`; `block_params` becomes the program's (callers pass a new list)."""
         body = self.parse_body()
+        start = after.end
         end = self.tokens[self.pos].start
-        return Program(body, block_params, False, self.span_after(after, after.end, end))
+        line = after.line
+        if start < self.line_starts[line]:  # the tag ends on the line it starts on
+            return Program(
+                body, block_params, False, _new_tuple(Span, (start, end, line, after.column + start - after.start))
+            )
+        return Program(body, block_params, False, self.span(start, end))
 
     def parse_inverse_and_program(self) -> _Inverse:
         tok = self.tokens[self.pos]
@@ -563,7 +569,8 @@ class _Parser:
         raw = self.text(tok)
         span = self.span(tok.start, tok.end)
         program = self.parse_program(span, [])
-        return _Inverse(_strip_flags(raw, raw), program, False, raw, span)
+        strip = _NO_STRIP if "~" not in raw else _strip_flags(raw, raw)
+        return _Inverse(strip, program, False, raw, span)
 
     def parse_inverse_chain(self) -> _Inverse:
         self.enter()
@@ -592,7 +599,7 @@ class _Parser:
         inner = _prepare_block(
             head, program, sub, close_strip, False, False, chained=True, close_raw=None, close_span=None, span=span
         )
-        chained = Program([inner], chained=True, span=span)
+        chained = Program([inner], [], True, span)
         return _Inverse(head.strip, chained, True, None, head.span)
 
     def parse_close(self) -> tuple[tuple, str, Strip, Span]:
@@ -604,8 +611,9 @@ class _Parser:
             start, end = open_tok.start, open_tok.end
             name_start, name_end = match.regs[3]
             source = self.source
-            strip = _STRIPS[source[start + 2] == "~", source[end - 3] == "~"]
-            return ("s", source[name_start:name_end]), source[start:end], strip, self.span(start, end)
+            raw = source[start:end]
+            strip = _NO_STRIP if "~" not in raw else _strip_flags(raw, raw)
+            return ("s", source[name_start:name_end]), raw, strip, self.span(start, end)
         tok = self.tokens[self.pos]
         if tok.kind not in _HELPER_NAME_STARTS:
             raise self.unexpected(tok, "the name of the block to close after '{{/'")
@@ -619,11 +627,9 @@ class _Parser:
             self.span(open_tok.start, close_tok.end),
         )
 
-    def check_close(self, head: _Head, close_key: tuple, close_span: Span) -> None:
-        if head.key == close_key:
-            return
+    def mismatched_close(self, head: _Head, close_span: Span) -> TemplateSyntaxError:
         close_text = self.source[close_span.start : close_span.end]
-        raise self.error(
+        return self.error(
             close_span.start,
             f"{close_text} at {close_span.line}:{close_span.column} does not close "
             f"{self.tag_name(head.span.start, head.span.end)} opened at {head.span.line}:{head.span.column}",
@@ -788,7 +794,7 @@ class _Parser:
             if written not in ("..", ".", "this") and written[0] != "[":
                 self.pos += 1
                 span = self.span(first.start, first.end)
-                return PathExpression(written, [written], span=span), ("s", written)
+                return PathExpression(written, [written], 0, False, False, span), ("s", written)
         data = first.kind == lx.DATA
         if data:
             self.pos += 1
