@@ -264,6 +264,7 @@ def tokenize(source: str, lines: LineIndex | None = None) -> list[Token]:
     plain_tag = _PLAIN_TAG.match
     fast_tags = FAST_TAGS
     simple_kinds = _SIMPLE_TAG_KINDS
+    escapes = "\\" in source  # else no `\{{` to look for
     n = len(source)
     pos = 0
     while pos < n:
@@ -271,7 +272,7 @@ def tokenize(source: str, lines: LineIndex | None = None) -> list[Token]:
         if idx < 0:
             append(Token(CONTENT, pos, n, source[pos:n]))
             break
-        if idx > pos and source[idx - 1] == "\\":
+        if escapes and idx > pos and source[idx - 1] == "\\":
             if idx - 1 > pos and source[idx - 2] == "\\":
                 append(Token(CONTENT, pos, idx, source[pos : idx - 1]))
             else:

@@ -23,9 +23,12 @@ from .errors import NestingLimitError, TemplateSyntaxError
 from .lexer import (
     COMMENT,
     CONTENT,
+    INVERSE,
     OPEN,
     OPEN_BLOCK,
+    OPEN_ENDBLOCK,
     OPEN_INVERSE,
+    OPEN_INVERSE_CHAIN,
     OPEN_PARTIAL,
     OPEN_PARTIAL_BLOCK,
     OPEN_RAW_BLOCK,
@@ -287,15 +290,15 @@ class _Parser:
                     line_start = starts[line - 1]
                     next_line_start = starts[line]
                 span = _new_tuple(Span, (start, end, line, start - line_start + 1))
-                regs = match.regs
-                name_start, name_end = regs[3]
+                # match.span(n), not match.regs: the first access to regs builds a pair for every group.
+                name_start, name_end = match.span(3)
                 name = source[name_start:name_end]
                 if name_start < next_line_start:  # on the tag's line
                     name_span = _new_tuple(Span, (name_start, name_end, line, name_start - line_start + 1))
                 else:
                     name_span = self.span(name_start, name_end)
                 path = PathExpression(name, name.split("."), 0, False, False, name_span)
-                param_start, param_end = regs[4]
+                param_start, param_end = match.span(4)
                 params: list[Expression] = []
                 if param_start >= 0:
                     params.append(self.plain_path(source[param_start:param_end], param_start, param_end, span))
@@ -338,17 +341,29 @@ class _Parser:
         """The head of a fast-path tag (see lexer._PLAIN_TAG): plain name, plain params, plain `key=value` pairs."""
         match: re.Match[str] = tok.value  # type: ignore[assignment]
         source = self.source
-        regs = match.regs
-        start, end = tok.start, tok.end
-        span = self.span(start, end)
-        name_start, name_end = regs[3]
+        _, start, end, _ = tok
+        starts = self.line_starts
+        line = bisect_right(starts, start)
+        line_start = starts[line - 1]
+        next_line_start = starts[line]
+        span = _new_tuple(Span, (start, end, line, start - line_start + 1))
+        name_start, name_end = match.span(3)
         name = source[name_start:name_end]
+        if name_start < next_line_start:  # on the tag's line
+            name_span = _new_tuple(Span, (name_start, name_end, line, name_start - line_start + 1))
+        else:
+            name_span = self.span(name_start, name_end)
         params: list[Expression] = []
         hash_: Hash | None = None
-        args_start, args_end = regs[4]
+        args_start, args_end = match.span(4)
         if match.re is SIMPLE_TAG:
             if args_start >= 0:
-                params.append(self.plain_path(source[args_start:args_end], args_start, args_end, span))
+                param = source[args_start:args_end]
+                if args_start < next_line_start:
+                    param_span = _new_tuple(Span, (args_start, args_end, line, args_start - line_start + 1))
+                else:
+                    param_span = self.span(args_start, args_end)
+                params.append(PathExpression(param, param.split("."), 0, False, False, param_span))
         elif args_end > args_start:
             pairs: list[HashPair] = []
             for arg in lx.PLAIN_ARG.finditer(source, args_start, args_end):
@@ -361,14 +376,14 @@ class _Parser:
                 hash_ = Hash(pairs, self.span(pairs[0].span.start, pairs[-1].span.end))
         raw = source[start:end]
         return _Head(
-            self.plain_path(name, name_start, name_end, span),
+            PathExpression(name, name.split("."), 0, False, False, name_span),
             ("s", name),
             params,
             hash_,
             _NO_STRIP if "~" not in raw else _strip_flags(raw, raw),
             raw,
             span,
-            source[start : regs[2][1]],
+            source[start : match.end(2)],
         )
 
     def plain_value(self, text: str, start: int, end: int) -> Expression:
@@ -495,35 +510,38 @@ class _Parser:
     def parse_block(self) -> BlockStatement:
         self.enter()
         try:
-            open_tok = self.tokens[self.pos]
+            tokens = self.tokens
+            open_tok = tokens[self.pos]
             self.pos += 1
-            inverted = open_tok.kind == lx.OPEN_INVERSE
-            if open_tok.value is not None:
+            inverted = open_tok[0] == OPEN_INVERSE
+            if open_tok[3] is not None:
                 head = self.plain_head(open_tok)
             else:
                 head = self.parse_head(open_tok, block_params=True)
                 close_tok = self.expect_close(lx.CLOSE, head)
                 self.finish_head(head, open_tok, close_tok)
             decorator = "*" in head.open
-            program = self.parse_program(head.span, head.block_params)
-            tok = self.tokens[self.pos]
+            head_span = head.span
+            program = self.parse_program(head_span, head.block_params)
+            kind = tokens[self.pos][0]
             inverse: _Inverse | None = None
-            if tok.kind == lx.INVERSE:
+            if kind == INVERSE:
                 inverse = self.parse_inverse_and_program()
-            elif tok.kind == lx.OPEN_INVERSE_CHAIN and not inverted:
+                kind = tokens[self.pos][0]
+            elif kind == OPEN_INVERSE_CHAIN and not inverted:
                 inverse = self.parse_inverse_chain()
-            tok = self.tokens[self.pos]
-            if tok.kind != lx.OPEN_ENDBLOCK:
-                raise self.bad_block_end(tok, head, has_else=inverse is not None)
+                kind = tokens[self.pos][0]
+            if kind != OPEN_ENDBLOCK:
+                raise self.bad_block_end(tokens[self.pos], head, has_else=inverse is not None)
             close_key, close_raw, close_strip, close_span = self.parse_close()
             if close_key != head.key:
                 raise self.mismatched_close(head, close_span)
             if decorator and inverse is not None:
                 raise self.error(
-                    inverse.span.start if inverse.span else head.span.start,
+                    inverse.span.start if inverse.span else head_span.start,
                     "a decorator block such as {{#*inline}} cannot have an {{else}} section",
                 )
-            span = _new_tuple(Span, (head.span.start, close_span.end, head.span.line, head.span.column))
+            span = _new_tuple(Span, (head_span[0], close_span[1], head_span[2], head_span[3]))
             return _prepare_block(
                 head,
                 program,
@@ -554,20 +572,18 @@ class _Parser:
     def parse_program(self, after: Span, block_params: list[str]) -> Program:
         """The statements after the tag at `after`; `block_params` becomes the program's (callers pass a new list)."""
         body = self.parse_body()
-        start = after.end
-        end = self.tokens[self.pos].start
-        line = after.line
+        start = after[1]
+        end = self.tokens[self.pos][1]
+        line = after[2]
         if start < self.line_starts[line]:  # the tag ends on the line it starts on
-            return Program(
-                body, block_params, False, _new_tuple(Span, (start, end, line, after.column + start - after.start))
-            )
+            return Program(body, block_params, False, _new_tuple(Span, (start, end, line, after[3] + start - after[0])))
         return Program(body, block_params, False, self.span(start, end))
 
     def parse_inverse_and_program(self) -> _Inverse:
-        tok = self.tokens[self.pos]
+        _, start, end, _ = self.tokens[self.pos]
         self.pos += 1
-        raw = self.text(tok)
-        span = self.span(tok.start, tok.end)
+        raw = self.source[start:end]
+        span = self.span(start, end)
         program = self.parse_program(span, [])
         strip = _NO_STRIP if "~" not in raw else _strip_flags(raw, raw)
         return _Inverse(strip, program, False, raw, span)
@@ -606,10 +622,10 @@ class _Parser:
         """A `{{/name}}` tag: its close-match key, raw text, strip flags and span."""
         open_tok = self.tokens[self.pos]
         self.pos += 1
-        if open_tok.value is not None:
-            match: re.Match[str] = open_tok.value  # type: ignore[assignment]
-            start, end = open_tok.start, open_tok.end
-            name_start, name_end = match.regs[3]
+        match: re.Match[str] | None = open_tok[3]  # type: ignore[assignment]
+        if match is not None:
+            _, start, end, _ = open_tok
+            name_start, name_end = match.span(3)
             source = self.source
             raw = source[start:end]
             strip = _NO_STRIP if "~" not in raw else _strip_flags(raw, raw)
@@ -802,14 +818,16 @@ class _Parser:
                 raise self.unexpected(tokens[self.pos], "a name after '@'")
         id_tok = tokens[self.pos]
         self.pos += 1
-        segments: list[tuple[str, str, str]] = [("", self.text(id_tok), _segment(self.text(id_tok)))]
+        written = self.text(id_tok)
+        segments: list[tuple[str, str, str]] = [("", written, _segment(written))]
         while tokens[self.pos].kind == lx.SEP:
             sep_tok = tokens[self.pos]
             id_tok = tokens[self.pos + 1]
             if id_tok.kind != lx.ID:
                 raise self.unexpected(id_tok, f"a name after '{self.text(sep_tok)}'")
             self.pos += 2
-            segments.append((self.text(sep_tok), self.text(id_tok), _segment(self.text(id_tok))))
+            written = self.text(id_tok)
+            segments.append((self.text(sep_tok), written, _segment(written)))
         end = tokens[self.pos - 1].end
         original = self.source[first.start : end]
         hbs_original = "@" if data else ""
