@@ -282,7 +282,7 @@ def tokenize(source: str, lines: LineIndex | None = None) -> list[Token]:
                 continue
         elif idx > pos:
             append(_new_token(Token, (CONTENT, pos, idx, source[pos:idx])))
-        if startswith("else", idx + 2):
+        if idx + 2 < n and source[idx + 2] == "e" and startswith("else", idx + 2):  # (the first tests are cheaper)
             # Never a plain tag; `{{else}}` itself, common, is lexed here (as `_mustache` would).
             if startswith("}}", idx + 6):
                 append(_new_token(Token, (INVERSE, idx, idx + 8, None)))
