@@ -269,36 +269,24 @@ class _Parser:
         while True:
             tok = tokens[pos]
             kind = tok[0]
-            if kind == CONTENT:
+            _, start, end, value = tok
+            simple_tag = kind == OPEN and value is not None and value.re is SIMPLE_TAG
+            if kind == CONTENT or simple_tag:
                 pos += 1
-                _, start, end, value = tok
                 if start >= next_line_start:
                     line = bisect_right(starts, start)
                     line_start = starts[line - 1]
                     next_line_start = starts[line]
                 span = _new_tuple(Span, (start, end, line, start - line_start + 1))
-                # The token's value is the source text unless an escaping backslash was dropped.
-                append(ContentStatement(value if len(value) == end - start else source[start:end], value, span))
-                continue
-            match = tok[3]
-            if kind == OPEN and match is not None and match.re is SIMPLE_TAG:
-                # `{{name}}` or `{{name param}}` (lexer.SIMPLE_TAG), the commonest tag.
-                pos += 1
-                _, start, end, _ = tok
-                if start >= next_line_start:
-                    line = bisect_right(starts, start)
-                    line_start = starts[line - 1]
-                    next_line_start = starts[line]
-                span = _new_tuple(Span, (start, end, line, start - line_start + 1))
+                if not simple_tag:
+                    # The token's value is the source text unless an escaping backslash was dropped.
+                    append(ContentStatement(value if len(value) == end - start else source[start:end], value, span))
+                    continue
+                # `{{name}}` or `{{name param}}` (lexer.SIMPLE_TAG), the commonest tag; its value is the match.
                 # match.span(n), not match.regs: the first access to regs builds a pair for every group.
-                name_start, name_end = match.span(3)
-                name = source[name_start:name_end]
-                if name_start < next_line_start:  # on the tag's line
-                    name_span = _new_tuple(Span, (name_start, name_end, line, name_start - line_start + 1))
-                else:
-                    name_span = self.span(name_start, name_end)
-                path = PathExpression(name, name.split("."), 0, False, False, name_span)
-                param_start, param_end = match.span(4)
+                name_start, name_end = value.span(3)
+                path = self.plain_path(source[name_start:name_end], name_start, name_end, span)
+                param_start, param_end = value.span(4)
                 params: list[Expression] = []
                 if param_start >= 0:
                     params.append(self.plain_path(source[param_start:param_end], param_start, param_end, span))
@@ -342,28 +330,15 @@ class _Parser:
         match: re.Match[str] = tok.value  # type: ignore[assignment]
         source = self.source
         _, start, end, _ = tok
-        starts = self.line_starts
-        line = bisect_right(starts, start)
-        line_start = starts[line - 1]
-        next_line_start = starts[line]
-        span = _new_tuple(Span, (start, end, line, start - line_start + 1))
+        span = self.span(start, end)
         name_start, name_end = match.span(3)
         name = source[name_start:name_end]
-        if name_start < next_line_start:  # on the tag's line
-            name_span = _new_tuple(Span, (name_start, name_end, line, name_start - line_start + 1))
-        else:
-            name_span = self.span(name_start, name_end)
         params: list[Expression] = []
         hash_: Hash | None = None
         args_start, args_end = match.span(4)
         if match.re is SIMPLE_TAG:
             if args_start >= 0:
-                param = source[args_start:args_end]
-                if args_start < next_line_start:
-                    param_span = _new_tuple(Span, (args_start, args_end, line, args_start - line_start + 1))
-                else:
-                    param_span = self.span(args_start, args_end)
-                params.append(PathExpression(param, param.split("."), 0, False, False, param_span))
+                params.append(self.plain_path(source[args_start:args_end], args_start, args_end, span))
         elif args_end > args_start:
             pairs: list[HashPair] = []
             for arg in lx.PLAIN_ARG.finditer(source, args_start, args_end):
@@ -376,7 +351,7 @@ class _Parser:
                 hash_ = Hash(pairs, self.span(pairs[0].span.start, pairs[-1].span.end))
         raw = source[start:end]
         return _Head(
-            PathExpression(name, name.split("."), 0, False, False, name_span),
+            self.plain_path(name, name_start, name_end, span),
             ("s", name),
             params,
             hash_,

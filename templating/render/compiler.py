@@ -493,18 +493,10 @@ class _Compiler:
             return self.reported(self.path_value(path, facts, strict=strict), self.explain_null(path, facts), missing)
         parts = facts.parts
         depth = path.depth
-        lookup = js.lookup_property
 
         def reported_lookup(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
             base = _context_at(ctx, depths, depth) if depth else ctx
-            value = base
-            for part in parts:  # _resolve(base, parts, falsy=False)
-                if value.__class__ is dict:
-                    value = value.get(part)
-                elif value is None:
-                    break
-                else:
-                    value = lookup(value, part)
+            value = _resolve(base, parts, False)
             if value is None:
                 _report_missing(rt, missing, _has_null_segment(base, parts))
             return value
