@@ -286,20 +286,10 @@ class _Compiler:
     def running_statements(self, program: n.Program, decorators: list[Decorator]) -> list[St]:
         """The statements that run code (not text) of a program whose output is discarded."""
         statements: list[St] = []
-        content, mustache, block = n.ContentStatement, n.MustacheStatement, n.BlockStatement
         for statement in program.body:
-            node_class = statement.__class__
-            if node_class is content:
-                continue
-            if node_class is mustache:
-                compiled = self.mustache(statement)
-            elif node_class is block and not statement.decorator:
-                compiled = self.block(statement)
-            else:
-                compiled = self.statement(statement, decorators)
-                if compiled is None or compiled.__class__ is str:
-                    continue
-            statements.append(compiled)
+            compiled = self.statement(statement, decorators)
+            if compiled is not None and compiled.__class__ is not str:
+                statements.append(compiled)
         return statements
 
     def statement(self, node: Any, decorators: list[Decorator]) -> str | St | None:
@@ -599,11 +589,11 @@ class _Compiler:
             param_kind = kind
         param_evs, hash_pairs = self.params_and_hash(params, hash, param_kind)
         single_param = param_evs[0] if len(param_evs) == 1 else None
-        has_programs = program is not None or inverse is not None
         uses_data = self.uses_data
         loc = _location(node)
         options_name = handlebars_original(path)
         find_helper = None if name in self.known_helpers else self.helper_finder(path, facts, name, loc)
+        makers = self.program_makers(program, inverse)
 
         def call(rt: Runtime, ctx: Any, data: Any, bp: tuple, depths: tuple) -> Any:
             try:
@@ -618,11 +608,7 @@ class _Compiler:
                         raise HandlebarsError("Cannot read properties of undefined (reading 'call')")
                 else:
                     helper = find_helper(rt, ctx, data, bp, depths)
-                if has_programs:  # program_makers(program, inverse)
-                    fn = BoundProgram(rt, program, data, bp, depths) if program is not None else noop
-                    inv = BoundProgram(rt, inverse, data, bp, depths) if inverse is not None else noop
-                else:
-                    fn = inv = None
+                fn, inv = makers(rt, data, bp, depths)
                 this = ctx if ctx is not None else NULL_CONTEXT
                 options = Options(rt, options_name, this, hash_values, data if uses_data else None, fn, inv, bp, loc)
                 result = _call_helper(helper, values, options)
