@@ -291,7 +291,7 @@ class _Parser:
                 if param_start >= 0:
                     params.append(self.plain_path(source[param_start:param_end], param_start, param_end, span))
                 raw = source[start:end]
-                strip = _NO_STRIP if "~" not in raw else _strip_flags(raw, raw)
+                strip = _tag_strip(raw)
                 append(MustacheStatement(path, params, None, True, "{{", strip, raw, span))
                 continue
             self.pos = pos
@@ -316,14 +316,16 @@ class _Parser:
                 raise self.unexpected(tok, "text or a '{{' tag")
             pos = self.pos
 
+    def span_from(self, anchor: Span, start: int, end: int) -> Span:
+        """The span of start..end, which lies at or after `anchor`'s start: on anchor's line, no line search."""
+        line = anchor[2]
+        if start < self.line_starts[line]:
+            return _new_tuple(Span, (start, end, line, anchor[3] + start - anchor[0]))
+        return self.span(start, end)
+
     def plain_path(self, name: str, start: int, end: int, tag_span: Span) -> PathExpression:
         """A plain dotted name (no `this`, `..`, `@` or brackets) at start..end inside the tag at `tag_span`."""
-        line = tag_span[2]
-        if start < self.line_starts[line]:  # on the tag's line
-            span = _new_tuple(Span, (start, end, line, tag_span[3] + start - tag_span[0]))
-        else:
-            span = self.span(start, end)
-        return PathExpression(name, name.split("."), 0, False, False, span)
+        return PathExpression(name, name.split("."), 0, False, False, self.span_from(tag_span, start, end))
 
     def plain_head(self, tok: Token) -> _Head:
         """The head of a fast-path tag (see lexer._PLAIN_TAG): plain name, plain params, plain `key=value` pairs."""
@@ -355,7 +357,7 @@ class _Parser:
             ("s", name),
             params,
             hash_,
-            _NO_STRIP if "~" not in raw else _strip_flags(raw, raw),
+            _tag_strip(raw),
             raw,
             span,
             source[start : match.end(2)],
@@ -381,7 +383,7 @@ class _Parser:
         elif value.startswith("-"):
             value = value[1:]
         value = _strip_comment_end(value)
-        return CommentStatement(value, _strip_flags(raw, raw), raw, self.span(tok.start, tok.end))
+        return CommentStatement(value, _tag_strip(raw), raw, self.span(tok.start, tok.end))
 
     def parse_mustache(self) -> MustacheStatement | DecoratorStatement:
         open_tok = self.tokens[self.pos]
@@ -547,12 +549,7 @@ class _Parser:
     def parse_program(self, after: Span, block_params: list[str]) -> Program:
         """The statements after the tag at `after`; `block_params` becomes the program's (callers pass a new list)."""
         body = self.parse_body()
-        start = after[1]
-        end = self.tokens[self.pos][1]
-        line = after[2]
-        if start < self.line_starts[line]:  # the tag ends on the line it starts on
-            return Program(body, block_params, False, _new_tuple(Span, (start, end, line, after[3] + start - after[0])))
-        return Program(body, block_params, False, self.span(start, end))
+        return Program(body, block_params, False, self.span_from(after, after[1], self.tokens[self.pos][1]))
 
     def parse_inverse_and_program(self) -> _Inverse:
         _, start, end, _ = self.tokens[self.pos]
@@ -560,7 +557,7 @@ class _Parser:
         raw = self.source[start:end]
         span = self.span(start, end)
         program = self.parse_program(span, [])
-        strip = _NO_STRIP if "~" not in raw else _strip_flags(raw, raw)
+        strip = _tag_strip(raw)
         return _Inverse(strip, program, False, raw, span)
 
     def parse_inverse_chain(self) -> _Inverse:
@@ -603,7 +600,7 @@ class _Parser:
             name_start, name_end = match.span(3)
             source = self.source
             raw = source[start:end]
-            strip = _NO_STRIP if "~" not in raw else _strip_flags(raw, raw)
+            strip = _tag_strip(raw)
             return ("s", source[name_start:name_end]), raw, strip, self.span(start, end)
         tok = self.tokens[self.pos]
         if tok.kind not in _HELPER_NAME_STARTS:
@@ -848,6 +845,11 @@ def _strip_comment_end(value: str) -> str:
 
 def _strip_flags(open_text: str, close_text: str) -> Strip:
     return _STRIPS[open_text[2:3] == "~", close_text[-3:-2] == "~"]
+
+
+def _tag_strip(raw: str) -> Strip:
+    """The strip flags of a whole tag's text (most tags have no `~`)."""
+    return _NO_STRIP if "~" not in raw else _strip_flags(raw, raw)
 
 
 def _prepare_block(
